@@ -1,0 +1,47 @@
+// Errors are values with a stable machine-readable code; http/error-mapping.ts turns codes into HTTP statuses.
+
+export type ErrorCode =
+  | "bad_request"
+  | "invalid_json"
+  | "validation_failed"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "not_found"
+  | "route_not_found"
+  | "method_not_allowed"
+  | "forbidden"
+  | "ip_not_allowed"
+  | "unauthorized"
+  | "conflict"
+  | "too_many_requests"
+  | "sealed"
+  | "not_initialized"
+  | "already_initialized"
+  | "already_unsealed"
+  | "share_malformed"
+  | "share_foreign_installation"
+  | "share_repeated"
+  | "unseal_failed"
+  | "decrypt_failed"
+  | "stream_truncated"
+  | "range_not_satisfiable"
+  | "key_not_found"
+  | "config_invalid"
+  | "storage_failed"
+  | "internal_error";
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = "AppError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
