@@ -28,6 +28,8 @@ export type ErrorCode =
   | "key_not_found"
   | "config_invalid"
   | "storage_failed"
+  | "blob_not_found"
+  | "blob_key_invalid"
   | "internal_error";
 
 export class AppError extends Error {

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Runs the CLI on a supported Node (>= 22.18, which runs the TypeScript sources directly). On an older
+// `node` first on PATH it re-runs itself on the LTS that `npm install` put into node_modules.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major > 22 || (major === 22 && minor >= 18)) {
+  const { main } = await import("../src/cli/main.ts");
+  process.exitCode = await main(process.argv.slice(2));
+} else {
+  const local = fileURLToPath(new URL("../node_modules/node/bin/node", import.meta.url));
+  if (!existsSync(local)) {
+    process.stderr.write("strongroom needs Node.js >= 22.18: run `npm install` in the project to fetch it\n");
+    process.exit(1);
+  }
+  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}

@@ -1,0 +1,95 @@
+// What every command shares: usage errors with exit code 2, reading secrets from stdin or a prompt,
+// and a small HTTPS client for the running server (trusting the dev certificate for localhost).
+import { existsSync, readFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Config } from "../config/config.ts";
+
+export class UsageError extends Error {}
+
+export type Output = { out(text: string): void; err(text: string): void };
+
+export const processOutput: Output = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+export function positiveInteger(value: string | undefined, flag: string): number {
+  if (value === undefined) throw new UsageError(`missing ${flag}`);
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  return number;
+}
+
+// Reads lines from stdin; on a terminal it prompts and does not echo (shares are secrets).
+export async function readSecretLines(count: number, prompt: string): Promise<string[]> {
+  const terminal = process.stdin.isTTY === true;
+  const lines: string[] = [];
+  const reader = createInterface({ input: process.stdin, output: terminal ? process.stderr : undefined, terminal });
+  if (terminal) {
+    const output = reader as unknown as { _writeToOutput?: (text: string) => void };
+    output._writeToOutput = (text: string) => {
+      if (text.includes(prompt)) process.stderr.write(text);
+    };
+  }
+  try {
+    for (let index = 0; index < count; index++) {
+      const line = await new Promise<string | undefined>((resolve) => {
+        reader.once("close", () => resolve(undefined));
+        if (terminal) reader.question(`${prompt} ${index + 1}/${count}: `, resolve);
+        else reader.once("line", resolve);
+      });
+      if (line === undefined) break;
+      if (terminal) process.stderr.write("\n");
+      if (line.trim()) lines.push(line.trim());
+      else index--;
+    }
+  } finally {
+    reader.close();
+  }
+  if (lines.length < count) throw new UsageError(`expected ${count} share(s) on standard input, got ${lines.length}`);
+  return lines;
+}
+
+export type ServerTarget = { url: URL; ca: Buffer | undefined };
+
+export function serverTarget(config: Config, serverFlag: string | undefined, caFlag: string | undefined): ServerTarget {
+  const url = new URL(serverFlag ?? `https://localhost:${config.server.port}`);
+  if (url.protocol !== "https:") throw new UsageError("--server must be an https:// URL");
+  const devCertificate = join(config.dataDir, "tls", "localhost-cert.pem");
+  const caFile = caFlag ?? (config.tls.certFile ? config.tls.certFile : existsSync(devCertificate) ? devCertificate : undefined);
+  return { url, ca: caFile ? readFileSync(caFile) : undefined };
+}
+
+export async function callServer(target: ServerTarget, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, target.url),
+      {
+        method,
+        ca: target.ca,
+        minVersion: "TLSv1.2",
+        headers: payload ? { "content-type": "application/json", "content-length": payload.length } : {},
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+          } catch {
+            json = {};
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("the server did not answer in 30 s")));
+    req.on("error", reject);
+    req.end(payload);
+  });
+}

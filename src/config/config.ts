@@ -1,0 +1,158 @@
+// Configuration is read once at start-up from a JSON file, the environment and command-line flags
+// (in rising precedence), validated into one typed object, and reported setting by setting when wrong.
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { AppError } from "../errors/app-error.ts";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
+
+const configSchema = z.object({
+  dataDir: z.string().min(1).default("./data"),
+  server: z.object({
+    host: z.string().min(1).default("0.0.0.0"),
+    port: port.default(8443),
+    httpPort: port.default(8080),
+    publicUrl: z.url({ protocol: /^https$/ }).optional(),
+    bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    // Only these addresses may set X-Forwarded-For; from anyone else it is ignored.
+    trustedProxies: z.array(z.string().min(1)).default([]),
+    operatorCidrs: z.array(z.string().min(1)).default(["127.0.0.1/32", "::1/128"]),
+  }).prefault({}),
+  tls: z.object({
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+  }).prefault({}).refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), {
+    message: "set both tls.certFile and tls.keyFile, or neither (then a self-signed localhost certificate is made)",
+  }),
+  database: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("sqlite"), path: z.string().optional() }),
+    z.object({
+      kind: z.literal("postgres"),
+      url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+      sslmode: z.enum(["disable", "require", "verify-full"]).default("disable"),
+      ...tlsFiles.shape,
+    }),
+  ]).default({ kind: "sqlite" }),
+  blobStore: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("fs"), directory: z.string().optional() }),
+    z.object({
+      kind: z.literal("s3"),
+      endpoint: z.url().optional(),
+      region: z.string().default("us-east-1"),
+      bucket: z.string().min(3),
+      prefix: z.string().default(""),
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      forcePathStyle: z.boolean().default(false),
+      caFile: z.string().optional(),
+    }),
+  ]).default({ kind: "fs" }),
+  redis: z.object({
+    url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+    ...tlsFiles.shape,
+  }).optional(),
+  // Dev unseal keeps the only share on disk beside the data: convenient, and not for production.
+  devUnseal: z.boolean().optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof configSchema> & {
+  databasePath: string;
+  blobDirectory: string;
+  devUnsealEnabled: boolean;
+};
+
+export type ConfigSources = {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+};
+
+const envMapping: Record<string, string[]> = {
+  STRONGROOM_DATA_DIR: ["dataDir"],
+  STRONGROOM_HOST: ["server", "host"],
+  STRONGROOM_PORT: ["server", "port"],
+  STRONGROOM_HTTP_PORT: ["server", "httpPort"],
+  STRONGROOM_PUBLIC_URL: ["server", "publicUrl"],
+  STRONGROOM_TLS_CERT_FILE: ["tls", "certFile"],
+  STRONGROOM_TLS_KEY_FILE: ["tls", "keyFile"],
+  STRONGROOM_DATABASE_URL: ["database", "url"],
+  STRONGROOM_DATABASE_SSLMODE: ["database", "sslmode"],
+  STRONGROOM_DATABASE_CA_FILE: ["database", "caFile"],
+  STRONGROOM_REDIS_URL: ["redis", "url"],
+  STRONGROOM_LOG_LEVEL: ["logLevel"],
+};
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const raw: Record<string, unknown> = sources.file ? readConfigFile(sources.file) : {};
+  for (const [name, path] of Object.entries(envMapping)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") setPath(raw, path, value);
+  }
+  if (env.STRONGROOM_DATABASE_URL) setPath(raw, ["database", "kind"], "postgres");
+  if (env.STRONGROOM_DEV_UNSEAL) setPath(raw, ["devUnseal"], parseBoolean("STRONGROOM_DEV_UNSEAL", env.STRONGROOM_DEV_UNSEAL));
+  if (env.STRONGROOM_TRUSTED_PROXIES) setPath(raw, ["server", "trustedProxies"], splitList(env.STRONGROOM_TRUSTED_PROXIES));
+  if (env.STRONGROOM_OPERATOR_CIDRS) setPath(raw, ["server", "operatorCidrs"], splitList(env.STRONGROOM_OPERATOR_CIDRS));
+  for (const [path, value] of Object.entries(sources.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, path.split("."), value);
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new AppError("config_invalid", `invalid configuration:\n${problems.join("\n")}`);
+  }
+  const config = parsed.data;
+  const dataDir = resolve(config.dataDir);
+  return {
+    ...config,
+    dataDir,
+    databasePath: resolveIn(dataDir, config.database.kind === "sqlite" ? config.database.path : undefined, "strongroom.db"),
+    blobDirectory: resolveIn(dataDir, config.blobStore.kind === "fs" ? config.blobStore.directory : undefined, "blobs"),
+    devUnsealEnabled: config.devUnseal ?? config.database.kind === "sqlite",
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new AppError("config_invalid", `cannot read the configuration file ${file}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
+    return value as Record<string, unknown>;
+  } catch {
+    throw new AppError("config_invalid", `the configuration file ${file} is not a JSON object`);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== "object" || child === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new AppError("config_invalid", `invalid configuration:\n  - ${name}: must be true or false`);
+}
+
+function splitList(value: string): string[] {
+  return value.split(",").map((item) => item.trim()).filter(Boolean);
+}
+
+function resolveIn(dataDir: string, path: string | undefined, fallback: string): string {
+  if (!path) return resolve(dataDir, fallback);
+  return isAbsolute(path) ? path : resolve(dataDir, path);
+}

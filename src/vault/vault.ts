@@ -1,0 +1,273 @@
+// The barrier: a vault starts sealed and holds no keys until a threshold of custodian shares opens
+// the root key. Everything below it (database, blob stores) only ever sees ciphertext.
+import { randomUUID } from "node:crypto";
+import { AppError } from "../errors/app-error.ts";
+import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring, zeroKeyring, type Keyring } from "./keyring.ts";
+import { newKey, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
+import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
+import type { SealConfig, VaultRepository } from "./vault-repository.ts";
+
+export type SealStatus = {
+  initialized: boolean;
+  sealed: boolean;
+  threshold: number;
+  shares: number;
+  progress: number;
+  installationId: string | undefined;
+  keyringTerm: number | undefined;
+};
+
+export type VaultOptions = { tenantKeyLimits?: TenantKeyLimits };
+
+type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number };
+
+export function createVault(repository: VaultRepository, options: VaultOptions = {}) {
+  let sealConfig: SealConfig | undefined;
+  let unsealed: Unsealed | undefined;
+  let pendingShares: ParsedShare[] = [];
+  let queue: Promise<unknown> = Promise.resolve();
+
+  // Unseal, seal, rekey and rotate change shared state: one at a time.
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function loadSealConfig(): Promise<SealConfig | undefined> {
+    sealConfig ??= await repository.readSealConfig();
+    return sealConfig;
+  }
+
+  async function requireSealConfig(): Promise<SealConfig> {
+    const config = await loadSealConfig();
+    if (!config) throw new AppError("not_initialized", "the installation is not initialised: run `strongroom operator init`");
+    return config;
+  }
+
+  function requireUnsealedState(): Unsealed {
+    if (!unsealed) throw new AppError("sealed", "the vault is sealed: key custodians must enter their shares");
+    return unsealed;
+  }
+
+  async function reloadKeyring(): Promise<void> {
+    const state = requireUnsealedState();
+    const config = await requireSealConfig();
+    const stored = await repository.readKeyring();
+    if (stored.revision === state.keyringRevision) return;
+    const keyring = openKeyring(state.rootKey, config.installationId, stored.ciphertext);
+    zeroKeyring(state.keyring);
+    state.keyring = keyring;
+    state.keyringRevision = stored.revision;
+  }
+
+  const tenantKeys = createTenantKeys(
+    repository,
+    {
+      activeTerm: () => requireUnsealedState().keyring.activeTerm,
+      async termKey(term) {
+        const state = requireUnsealedState();
+        if (!state.keyring.terms.some((entry) => entry.term === term)) await reloadKeyring();
+        return keyringTermKey(requireUnsealedState().keyring, term);
+      },
+    },
+    options.tenantKeyLimits ?? defaultTenantKeyLimits,
+  );
+
+  async function openRootKey(config: SealConfig, shares: ParsedShare[]): Promise<Buffer> {
+    const unsealKey = await combineShares(shares).catch(() => {
+      throw new AppError("unseal_failed", "the shares could not be combined");
+    });
+    try {
+      return unwrapKey(unsealKey, rootKeyAssociatedData(config.installationId), config.rootKeyCiphertext);
+    } catch {
+      throw new AppError("unseal_failed", "the shares do not open this installation's root key: one or more shares are wrong");
+    } finally {
+      unsealKey.fill(0);
+    }
+  }
+
+  function parseDistinctShares(config: SealConfig, texts: string[]): ParsedShare[] {
+    const parsed: ParsedShare[] = [];
+    for (const text of texts) {
+      const share = parseShare(text, config.installationId);
+      const index = shareIndexOf(share, config.threshold);
+      if (parsed.some((other) => shareIndexOf(other, config.threshold) === index)) {
+        throw new AppError("share_repeated", "this share was already entered: each custodian enters a different share");
+      }
+      parsed.push(share);
+    }
+    return parsed;
+  }
+
+  function currentStatus(): SealStatus {
+    return {
+      initialized: sealConfig !== undefined,
+      sealed: unsealed === undefined,
+      threshold: sealConfig?.threshold ?? 0,
+      shares: sealConfig?.shareCount ?? 0,
+      progress: pendingShares.length,
+      installationId: sealConfig?.installationId,
+      keyringTerm: unsealed?.keyring.activeTerm,
+    };
+  }
+
+  return {
+    async status(): Promise<SealStatus> {
+      await loadSealConfig();
+      return currentStatus();
+    },
+
+    isSealed(): boolean {
+      return unsealed === undefined;
+    },
+
+    async initialize(shares: number, threshold: number): Promise<{ shares: string[]; installationId: string }> {
+      validateShareCounts(shares, threshold);
+      return serially(async () => {
+        if (await loadSealConfig()) throw new AppError("already_initialized", "this installation is already initialised");
+        const installationId = randomUUID();
+        const unsealKey = newKey();
+        const rootKey = newKey();
+        const keyring = createKeyring();
+        try {
+          const config: SealConfig = {
+            installationId,
+            threshold,
+            shareCount: shares,
+            rootKeyCiphertext: wrapKey(unsealKey, rootKeyAssociatedData(installationId), rootKey),
+          };
+          const shareTexts = await splitUnsealKey(unsealKey, shares, threshold, installationId);
+          await repository.initialize(config, sealKeyring(rootKey, installationId, keyring));
+          sealConfig = config;
+          return { shares: shareTexts, installationId };
+        } finally {
+          unsealKey.fill(0);
+          rootKey.fill(0);
+          zeroKeyring(keyring);
+        }
+      });
+    },
+
+    async submitShare(text: string): Promise<SealStatus> {
+      return serially(async () => {
+        const config = await requireSealConfig();
+        if (unsealed) return currentStatus();
+        const candidate = parseDistinctShares(config, [text])[0]!;
+        if (pendingShares.some((share) => shareIndexOf(share, config.threshold) === shareIndexOf(candidate, config.threshold))) {
+          throw new AppError("share_repeated", "this share was already entered: each custodian enters a different share");
+        }
+        pendingShares.push(candidate);
+        if (pendingShares.length < config.threshold) return currentStatus();
+        const shares = pendingShares;
+        pendingShares = [];
+        const rootKey = await openRootKey(config, shares);
+        const stored = await repository.readKeyring();
+        try {
+          unsealed = { rootKey, keyring: openKeyring(rootKey, config.installationId, stored.ciphertext), keyringRevision: stored.revision };
+        } catch (error) {
+          rootKey.fill(0);
+          throw error;
+        }
+        return currentStatus();
+      });
+    },
+
+    resetUnseal(): SealStatus {
+      pendingShares = [];
+      return currentStatus();
+    },
+
+    async seal(): Promise<SealStatus> {
+      return serially(async () => {
+        pendingShares = [];
+        tenantKeys.forgetAll();
+        if (unsealed) {
+          unsealed.rootKey.fill(0);
+          zeroKeyring(unsealed.keyring);
+          unsealed = undefined;
+        }
+        return currentStatus();
+      });
+    },
+
+    // A new share set for the same root key: old shares stop working, data stays as it is.
+    async rekey(currentShares: string[], shares: number, threshold: number): Promise<{ shares: string[] }> {
+      validateShareCounts(shares, threshold);
+      return serially(async () => {
+        const config = await requireSealConfig();
+        if (currentShares.length < config.threshold) {
+          throw new AppError("bad_request", `rekey needs ${config.threshold} current shares, got ${currentShares.length}`);
+        }
+        const rootKey = await openRootKey(config, parseDistinctShares(config, currentShares));
+        const unsealKey = newKey();
+        try {
+          const next: SealConfig = {
+            installationId: config.installationId,
+            threshold,
+            shareCount: shares,
+            rootKeyCiphertext: wrapKey(unsealKey, rootKeyAssociatedData(config.installationId), rootKey),
+          };
+          const shareTexts = await splitUnsealKey(unsealKey, shares, threshold, config.installationId);
+          if (!(await repository.replaceRootKeyCiphertext(config.rootKeyCiphertext, next))) {
+            sealConfig = undefined;
+            throw new AppError("conflict", "the seal configuration changed during rekey: try again");
+          }
+          sealConfig = next;
+          pendingShares = [];
+          return { shares: shareTexts };
+        } finally {
+          rootKey.fill(0);
+          unsealKey.fill(0);
+        }
+      });
+    },
+
+    // A new keyring term for new tenant keys; older terms stay so existing data stays readable.
+    async rotate(): Promise<{ term: number }> {
+      return serially(async () => {
+        const config = await requireSealConfig();
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await reloadKeyring();
+          const state = requireUnsealedState();
+          const next = addKeyringTerm(state.keyring);
+          const sealed = sealKeyring(state.rootKey, config.installationId, next);
+          if (await repository.replaceKeyring(state.keyringRevision, sealed)) {
+            state.keyring = next;
+            state.keyringRevision += 1;
+            tenantKeys.dropActive();
+            return { term: next.activeTerm };
+          }
+          zeroKeyring({ activeTerm: next.activeTerm, terms: next.terms.slice(-1) });
+        }
+        throw new AppError("conflict", "the keyring kept changing during rotation: try again");
+      });
+    },
+
+    requireUnsealed(): void {
+      requireUnsealedState();
+    },
+
+    tenantKeys: {
+      takeKeyForSealing(tenantId: string) {
+        requireUnsealedState();
+        return tenantKeys.takeKeyForSealing(tenantId);
+      },
+      keyForOpening(tenantId: string, version: number) {
+        requireUnsealedState();
+        return tenantKeys.keyForOpening(tenantId, version);
+      },
+      destroy(tenantId: string) {
+        requireUnsealedState();
+        return tenantKeys.destroy(tenantId);
+      },
+    },
+  };
+}
+
+export type Vault = ReturnType<typeof createVault>;
+
+function rootKeyAssociatedData(installationId: string): string {
+  return `strongroom/root-key/v1/${installationId}`;
+}
