@@ -32,13 +32,24 @@ export async function splitUnsealKey(
   installationId: string,
 ): Promise<string[]> {
   validateShareCounts(shares, threshold);
-  const parts = threshold === 1 ? [Uint8Array.from(unsealKey)] : await split(unsealKey, shares, threshold);
-  return parts.map((part) => formatShare(Buffer.from(part), installationId));
+  // The library checks for a plain Uint8Array, not a Buffer.
+  const secret = Uint8Array.from(unsealKey);
+  try {
+    const parts = threshold === 1 ? [secret] : await split(secret, shares, threshold);
+    return parts.map((part) => formatShare(Buffer.from(part), installationId));
+  } finally {
+    secret.fill(0);
+  }
 }
 
 export async function combineShares(shares: ParsedShare[]): Promise<Buffer> {
   if (shares.length === 1) return Buffer.from(shares[0]!.bytes);
-  return Buffer.from(await combine(shares.map((share) => share.bytes)));
+  const combined = await combine(shares.map((share) => Uint8Array.from(share.bytes)));
+  try {
+    return Buffer.from(combined);
+  } finally {
+    combined.fill(0);
+  }
 }
 
 export function installationTagOf(installationId: string): string {

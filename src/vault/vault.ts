@@ -152,8 +152,11 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 
     async submitShare(text: string): Promise<SealStatus> {
       return serially(async () => {
+        // Read afresh: another node or the CLI may have rekeyed since this node last looked.
+        sealConfig = await repository.readSealConfig();
         const config = await requireSealConfig();
         if (unsealed) return currentStatus();
+        if (pendingShares.some((share) => share.installationTag !== pendingShares[0]!.installationTag)) pendingShares = [];
         const candidate = parseDistinctShares(config, [text])[0]!;
         if (pendingShares.some((share) => shareIndexOf(share, config.threshold) === shareIndexOf(candidate, config.threshold))) {
           throw new AppError("share_repeated", "this share was already entered: each custodian enters a different share");
@@ -250,15 +253,15 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     },
 
     tenantKeys: {
-      takeKeyForSealing(tenantId: string) {
+      async takeKeyForSealing(tenantId: string) {
         requireUnsealedState();
         return tenantKeys.takeKeyForSealing(tenantId);
       },
-      keyForOpening(tenantId: string, version: number) {
+      async keyForOpening(tenantId: string, version: number) {
         requireUnsealedState();
         return tenantKeys.keyForOpening(tenantId, version);
       },
-      destroy(tenantId: string) {
+      async destroy(tenantId: string) {
         requireUnsealedState();
         return tenantKeys.destroy(tenantId);
       },
