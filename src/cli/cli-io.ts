@@ -24,31 +24,45 @@ export function positiveInteger(value: string | undefined, flag: string): number
 
 // Reads lines from stdin; on a terminal it prompts and does not echo (shares are secrets).
 export async function readSecretLines(count: number, prompt: string): Promise<string[]> {
-  const terminal = process.stdin.isTTY === true;
+  const lines = process.stdin.isTTY ? await promptHidden(count, prompt) : await readPipedLines(count);
+  if (lines.length < count) throw new UsageError(`expected ${count} share(s) on standard input, got ${lines.length}`);
+  return lines;
+}
+
+async function readPipedLines(count: number): Promise<string[]> {
   const lines: string[] = [];
-  const reader = createInterface({ input: process.stdin, output: terminal ? process.stderr : undefined, terminal });
-  if (terminal) {
-    const output = reader as unknown as { _writeToOutput?: (text: string) => void };
-    output._writeToOutput = (text: string) => {
-      if (text.includes(prompt)) process.stderr.write(text);
-    };
+  const reader = createInterface({ input: process.stdin, terminal: false });
+  for await (const line of reader) {
+    if (line.trim()) lines.push(line.trim());
+    if (lines.length === count) break;
   }
+  reader.close();
+  return lines;
+}
+
+async function promptHidden(count: number, prompt: string): Promise<string[]> {
+  const reader = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const muted = reader as unknown as { _writeToOutput: (text: string) => void };
+  let echo = true;
+  muted._writeToOutput = (text: string) => {
+    if (echo) process.stderr.write(text);
+  };
+  const lines: string[] = [];
   try {
-    for (let index = 0; index < count; index++) {
-      const line = await new Promise<string | undefined>((resolve) => {
+    while (lines.length < count) {
+      echo = true;
+      const answer = await new Promise<string | undefined>((resolve) => {
         reader.once("close", () => resolve(undefined));
-        if (terminal) reader.question(`${prompt} ${index + 1}/${count}: `, resolve);
-        else reader.once("line", resolve);
+        reader.question(`${prompt} ${lines.length + 1}/${count}: `, resolve);
+        echo = false;
       });
-      if (line === undefined) break;
-      if (terminal) process.stderr.write("\n");
-      if (line.trim()) lines.push(line.trim());
-      else index--;
+      process.stderr.write("\n");
+      if (answer === undefined) break;
+      if (answer.trim()) lines.push(answer.trim());
     }
   } finally {
     reader.close();
   }
-  if (lines.length < count) throw new UsageError(`expected ${count} share(s) on standard input, got ${lines.length}`);
   return lines;
 }
 
