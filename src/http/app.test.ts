@@ -139,3 +139,41 @@ describe("HTTPS application", () => {
     assert.equal(redirectTarget("anything", "/p", 8443, "https://docs.example.org"), "https://docs.example.org/p");
   });
 });
+
+describe("client address behind a trusted proxy", () => {
+  let test: TestDatabase;
+  let dir: string;
+  let app: FastifyInstance;
+
+  before(async () => {
+    test = await openTestDatabase("sqlite");
+    dir = await mkdtemp(join(tmpdir(), "sr-proxy-"));
+    const vault = createVault(createVaultRepository(test.database.db));
+    await vault.initialize(1, 1);
+    app = await buildApp({
+      vault,
+      logger: createLogger({ level: "silent" }),
+      certificate: await ensureSelfSignedCertificate(dir),
+      bodyLimitBytes: 4096,
+      trustedProxies: ["127.0.0.1", "::1"],
+      operatorCidrs: ["10.0.0.0/8"],
+      version: "test",
+    });
+  });
+
+  after(async () => {
+    await app.close();
+    await test.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("believes X-Forwarded-For only from the configured proxy", async () => {
+    const viaProxy = await app.inject({ method: "POST", url: "/v1/sys/seal", remoteAddress: "127.0.0.1", headers: { "x-forwarded-for": "10.9.8.7" } });
+    assert.equal(viaProxy.statusCode, 200);
+    const outsider = await app.inject({ method: "POST", url: "/v1/sys/seal", remoteAddress: "127.0.0.1", headers: { "x-forwarded-for": "192.168.1.1" } });
+    assert.equal(outsider.statusCode, 403);
+    const spoofed = await app.inject({ method: "POST", url: "/v1/sys/seal", remoteAddress: "203.0.113.5", headers: { "x-forwarded-for": "10.9.8.7" } });
+    assert.equal(spoofed.statusCode, 403);
+  });
+});
+
