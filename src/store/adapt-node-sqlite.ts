@@ -1,0 +1,59 @@
+// Adapts Node's built-in synchronous SQLite driver (node:sqlite) to the better-sqlite3-shaped
+// interface that Kysely's SqliteDialect expects, so the embedded store needs no native addon.
+
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import type { SqliteDatabase, SqliteStatement } from "kysely";
+
+export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
+  return {
+    prepare: (sql) => adaptStatement(database.prepare(sql)),
+    // Kysely's destroy() and our own close() may both try to close the handle.
+    close: () => {
+      if (database.isOpen) database.close();
+    },
+  };
+}
+
+function adaptStatement(statement: StatementSync): SqliteStatement {
+  return {
+    // A statement that yields columns (SELECT, PRAGMA, INSERT … RETURNING) must be read with all();
+    // the others are run() so Kysely gets numAffectedRows and insertId.
+    reader: statement.columns().length > 0,
+    all: (parameters) => statement.all(...toSqliteParameters(parameters)).map(toBufferRow),
+    run: (parameters) => statement.run(...toSqliteParameters(parameters)),
+    iterate: (parameters) => iterateRows(statement, parameters),
+  };
+}
+
+function* iterateRows(statement: StatementSync, parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+  for (const row of statement.iterate(...toSqliteParameters(parameters))) yield toBufferRow(row);
+}
+
+function toSqliteParameters(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
+  return parameters.map(toSqliteParameter);
+}
+
+// node:sqlite rejects booleans (and anything else outside its value types) instead of coercing them,
+// unlike better-sqlite3; SQLite has no boolean type, so store them as 0/1 as better-sqlite3 would.
+function toSqliteParameter(value: unknown): SQLInputValue {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value === null || typeof value === "number" || typeof value === "bigint" || typeof value === "string") {
+    return value;
+  }
+  if (ArrayBuffer.isView(value)) return value as NodeJS.ArrayBufferView;
+  throw new TypeError(`SQLite cannot bind a parameter of type ${value === undefined ? "undefined" : typeof value}`);
+}
+
+// node:sqlite returns rows with a null prototype and BLOBs as plain Uint8Array, while pg returns
+// ordinary objects and Buffers; hand out the latter on both dialects so callers see one shape.
+function toBufferRow(row: unknown): unknown {
+  if (typeof row !== "object" || row === null) return row;
+  const plain: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    plain[column] =
+      value instanceof Uint8Array && !Buffer.isBuffer(value)
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) // zero-copy view
+        : value;
+  }
+  return plain;
+}

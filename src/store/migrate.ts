@@ -1,0 +1,35 @@
+// Brings a database's schema up to date with Kysely's Migrator, which records applied migrations
+// and takes a lock so that several nodes starting at once migrate only once.
+
+import { type Migration, type MigrationProvider, Migrator } from "kysely";
+import { AppError } from "../errors/app-error.ts";
+import type { Database } from "./database.ts";
+import { schemaMigrations } from "./migrations/schema-migrations.ts";
+import type { SchemaMigration } from "./migrations/schema-migration.ts";
+
+export async function migrateToLatest(
+  database: Database,
+  migrations: readonly SchemaMigration[] = schemaMigrations,
+): Promise<void> {
+  const migrator = new Migrator({ db: database.db, provider: staticProvider(database, migrations) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((result) => result.status === "Error")?.migrationName;
+  throw new AppError(
+    "storage_failed",
+    `database migration ${failed ?? "(before any migration ran)"} failed: ${error instanceof Error ? error.message : String(error)}`,
+    { migration: failed },
+  );
+}
+
+function staticProvider(database: Database, migrations: readonly SchemaMigration[]): MigrationProvider {
+  return {
+    async getMigrations() {
+      const byName: Record<string, Migration> = {};
+      for (const migration of migrations) {
+        byName[migration.name] = { up: (db) => migration.up(db, database.kind) };
+      }
+      return byName;
+    },
+  };
+}
