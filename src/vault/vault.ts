@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.ts";
 import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring, zeroKeyring, type Keyring } from "./keyring.ts";
 import { newKey, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { createTenantData } from "./tenant-data.ts";
 import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
 import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
 import type { SealConfig, VaultRepository } from "./vault-repository.ts";
@@ -112,6 +113,22 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       keyringTerm: unsealed?.keyring.activeTerm,
     };
   }
+
+  const guardedTenantKeys = {
+    async takeKeyForSealing(tenantId: string) {
+      requireUnsealedState();
+      return tenantKeys.takeKeyForSealing(tenantId);
+    },
+    async keyForOpening(tenantId: string, version: number) {
+      requireUnsealedState();
+      return tenantKeys.keyForOpening(tenantId, version);
+    },
+    // Crypto-shredding: every copy of the tenant's data, backups included, becomes unreadable.
+    async destroy(tenantId: string) {
+      requireUnsealedState();
+      return tenantKeys.destroy(tenantId);
+    },
+  };
 
   return {
     async status(): Promise<SealStatus> {
@@ -252,20 +269,10 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       requireUnsealedState();
     },
 
-    tenantKeys: {
-      async takeKeyForSealing(tenantId: string) {
-        requireUnsealedState();
-        return tenantKeys.takeKeyForSealing(tenantId);
-      },
-      async keyForOpening(tenantId: string, version: number) {
-        requireUnsealedState();
-        return tenantKeys.keyForOpening(tenantId, version);
-      },
-      async destroy(tenantId: string) {
-        requireUnsealedState();
-        return tenantKeys.destroy(tenantId);
-      },
-    },
+    tenantKeys: guardedTenantKeys,
+
+    // Seal and open tenant data; refuses while sealed.
+    data: createTenantData(guardedTenantKeys),
   };
 }
 

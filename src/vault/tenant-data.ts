@@ -1,0 +1,40 @@
+// What the rest of the code calls to protect tenant data: seal or open bytes and streams for a
+// context (tenant, object, version, field). Keys never leave the vault; callers see only ciphertext.
+import type { Readable, Transform } from "node:stream";
+import { createOpenStream, createSealStream, openRange, type PlaintextRange, type ReadSealedRange } from "./blob-stream.ts";
+import { openBytes, sealBytes } from "./envelope.ts";
+import type { EncryptionContext, KeyEncryptionKey } from "./key-encryption-key.ts";
+
+type TenantKeySource = {
+  takeKeyForSealing(tenantId: string): Promise<KeyEncryptionKey>;
+  keyForOpening(tenantId: string, version: number): Promise<KeyEncryptionKey>;
+};
+
+export function createTenantData(keys: TenantKeySource) {
+  const lookup = (tenantId: string, version: number) => keys.keyForOpening(tenantId, version);
+  return {
+    async sealBytes(context: EncryptionContext, plaintext: Uint8Array): Promise<Buffer> {
+      return sealBytes(await keys.takeKeyForSealing(context.tenantId), context, plaintext);
+    },
+    openBytes(context: EncryptionContext, sealed: Uint8Array): Promise<Buffer> {
+      return openBytes(lookup, context, sealed);
+    },
+    async sealString(context: EncryptionContext, plaintext: string): Promise<Buffer> {
+      return sealBytes(await keys.takeKeyForSealing(context.tenantId), context, Buffer.from(plaintext, "utf8"));
+    },
+    async openString(context: EncryptionContext, sealed: Uint8Array): Promise<string> {
+      return (await openBytes(lookup, context, sealed)).toString("utf8");
+    },
+    async createSealStream(context: EncryptionContext, options?: { chunkSize?: number }): Promise<Transform> {
+      return createSealStream(await keys.takeKeyForSealing(context.tenantId), context, options);
+    },
+    createOpenStream(context: EncryptionContext): Transform {
+      return createOpenStream(lookup, context);
+    },
+    openRange(context: EncryptionContext, readSealed: ReadSealedRange, sealedSize: number, range: PlaintextRange): Promise<Readable> {
+      return openRange(lookup, context, readSealed, sealedSize, range);
+    },
+  };
+}
+
+export type TenantData = ReturnType<typeof createTenantData>;
