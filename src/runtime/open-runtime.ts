@@ -3,12 +3,15 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../config/config.ts";
 import { AppError } from "../errors/app-error.ts";
+import type { BlobStore } from "../store/blob-store.ts";
+import { createFileBlobStore } from "../store/blob-store-fs.ts";
+import { createS3BlobStore } from "../store/blob-store-s3.ts";
 import { openDatabase, type Database, type DatabaseConfig } from "../store/database.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 import { createVault, type Vault } from "../vault/vault.ts";
 import { createVaultRepository } from "../vault/vault-repository.ts";
 
-export type Runtime = { config: Config; database: Database; vault: Vault; close(): Promise<void> };
+export type Runtime = { config: Config; database: Database; blobStore: BlobStore; vault: Vault; close(): Promise<void> };
 
 export async function openRuntime(config: Config): Promise<Runtime> {
   const database = await openDatabase(databaseConfigOf(config));
@@ -18,16 +21,43 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await database.close();
     throw error;
   }
+  const blobStore = await openBlobStore(config).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const vault = createVault(createVaultRepository(database.db));
   return {
     config,
     database,
+    blobStore,
     vault,
     async close() {
       await vault.seal();
       await database.close();
     },
   };
+}
+
+// A wrong bucket or credential is a start-up error, not a failure at the first upload.
+async function openBlobStore(config: Config): Promise<BlobStore> {
+  const store = config.blobStore;
+  if (store.kind === "fs") {
+    const files = createFileBlobStore(config.blobDirectory);
+    await files.cleanupTempFiles();
+    return files;
+  }
+  const s3 = createS3BlobStore({
+    ...(store.endpoint ? { endpoint: store.endpoint } : {}),
+    region: store.region,
+    bucket: store.bucket,
+    prefix: store.prefix,
+    accessKeyId: store.accessKeyId,
+    secretAccessKey: store.secretAccessKey,
+    forcePathStyle: store.forcePathStyle,
+    ...(store.caFile ? { tls: { ca: readPem(store.caFile, "blobStore.caFile"), rejectUnauthorized: true } } : {}),
+  });
+  await s3.verify();
+  return s3;
 }
 
 export function databaseConfigOf(config: Config): DatabaseConfig {
