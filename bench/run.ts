@@ -16,19 +16,19 @@ const available = (await readdir(benchDir))
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !available.includes(name));
 if (unknown.length > 0) {
-  console.error(`unknown bench suite(s): ${unknown.join(", ")}; available: ${available.join(", ")}`);
+  process.stderr.write(`unknown bench suite(s): ${unknown.join(", ")}; available: ${available.join(", ")}\n`);
   process.exit(1);
 }
 
 await mkdir(resultsDir, { recursive: true });
 let missed = 0;
 for (const suite of requested.length > 0 ? requested : available) {
-  console.log(`\n== bench ${suite}`);
+  process.stdout.write(`\n== bench ${suite}\n`);
   const module = (await import(pathToFileURL(join(benchDir, `${suite}.ts`)).href)) as { default: BenchSuite };
   const results = await module.default();
   const path = await writeResults(resultsDir, suite, results);
-  console.log(formatTable(results));
-  console.log(`wrote ${path}`);
+  process.stdout.write(`${formatTable(results)}\n`);
+  process.stdout.write(`wrote ${path}\n`);
   missed += results.filter((result) => !result.meets).length;
 }
-console.log(missed === 0 ? "\nall figures meet their targets" : `\n${missed} figure(s) miss their targets`);
+process.stdout.write(`${missed === 0 ? "\nall figures meet their targets" : `\n${missed} figure(s) miss their targets`}\n`);

@@ -40,4 +40,4 @@ const started = performance.now();
 await pipeline(source, createSealStream(kek, context, { chunkSize }), createWriteStream("/dev/null"));
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage.rss());
-console.log(JSON.stringify({ bytes: produced, seconds: (performance.now() - started) / 1000, peakRssBytes: peakRss }));
+process.stdout.write(`${JSON.stringify({ bytes: produced, seconds: (performance.now() - started) / 1000, peakRssBytes: peakRss })}\n`);

@@ -83,9 +83,12 @@ for (const kind of databaseKinds) {
     });
 
     it("rotate adds a keyring term; keys from older terms still open, on this node and others", async () => {
+      const context = { tenantId: "tenant-rotate", objectType: "page", objectId: "p1", objectVersion: 1 };
+      const sealedBefore = await vault.data.sealString(context, "written before the rotation");
       const before = await vault.tenantKeys.takeKeyForSealing("tenant-rotate");
       const beforeBytes = Buffer.from(before.key);
       const { term } = await vault.rotate();
+      assert.equal(await vault.data.openString(context, sealedBefore), "written before the rotation");
       assert.equal(term, 2);
       const after = await vault.tenantKeys.takeKeyForSealing("tenant-rotate");
       assert.equal(after.version, before.version + 1, "a new tenant key version under the new term");
@@ -95,6 +98,9 @@ for (const kind of databaseKinds) {
       await other.submitShare(shares[1]!);
       assert.deepEqual((await other.tenantKeys.keyForOpening("tenant-rotate", before.version)).key, beforeBytes);
       assert.equal((await other.status()).keyringTerm, 2);
+      assert.equal(await other.data.openString(context, sealedBefore), "written before the rotation");
+      const sealedAfter = await other.data.sealString(context, "written after");
+      assert.equal(await vault.data.openString(context, sealedAfter), "written after");
     });
 
     it("rotates a tenant key automatically before its use limit", async () => {
