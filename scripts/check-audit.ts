@@ -4,7 +4,7 @@
 import { text } from "node:stream/consumers";
 
 const raw = (await text(process.stdin)).trim();
-let report: { error?: { code?: string; summary?: string }; metadata?: { vulnerabilities?: Record<string, number> } };
+let report: { message?: string; statusCode?: number; error?: { code?: string; summary?: string }; metadata?: { vulnerabilities?: Record<string, number> } };
 try {
   report = JSON.parse(raw || "{}");
 } catch {
@@ -12,7 +12,8 @@ try {
   process.exit(0);
 }
 if (report.error || !report.metadata?.vulnerabilities) {
-  process.stderr.write(`npm audit could not run (${report.error?.code ?? "no report"}: ${report.error?.summary ?? "no summary"}); advisories NOT checked\n`);
+  const reason = report.message || report.error?.summary || report.error?.code || "no report";
+  process.stderr.write(`npm audit could not run (${reason}); advisories NOT checked\n`);
   process.exit(0);
 }
 const counts = report.metadata.vulnerabilities;
