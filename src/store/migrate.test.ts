@@ -10,6 +10,11 @@ import { vaultMigration } from "./migrations/001-vault.ts";
 import type { SchemaMigration } from "./migrations/schema-migration.ts";
 
 const vaultTables = ["blob_objects", "tenant_keys", "tenants", "vault_keyring", "vault_seal"];
+const identityTables = [
+  "api_keys", "devices", "group_members", "groups", "invitations", "login_challenges", "memberships", "message_outbox",
+  "oidc_identities", "one_time_links", "operators", "recovery_codes", "sessions", "users", "webauthn_credentials",
+];
+const allTables = [...vaultTables, ...identityTables].sort();
 const now = "2025-01-01T00:00:00.000Z";
 
 for (const kind of databaseKinds) {
@@ -20,10 +25,10 @@ for (const kind of databaseKinds) {
     });
     after(() => test.cleanup());
 
-    it("creates exactly the vault tables with the specified columns", async () => {
+    it("creates exactly the vault and identity tables, with the vault's specified columns", async () => {
       const tables = await test.database.db.introspection.getTables();
       const byName = new Map(tables.map((table) => [table.name, table]));
-      assert.deepEqual([...byName.keys()].sort(), vaultTables);
+      assert.deepEqual([...byName.keys()].sort(), allTables);
       const columns = (name: string) =>
         byName
           .get(name)
@@ -48,7 +53,7 @@ for (const kind of databaseKinds) {
         "version",
         "wrapped_key",
       ]);
-      assert.deepEqual(columns("tenants"), ["created_at", "id", "name_ciphertext"]);
+      assert.deepEqual(columns("tenants"), ["created_at", "id", "ip_allowlist", "name_ciphertext", "oidc_allowed", "require_admin_mfa"]);
       assert.deepEqual(columns("blob_objects"), ["blob_key", "created_at", "id", "size", "tenant_id"]);
     });
 
@@ -56,7 +61,7 @@ for (const kind of databaseKinds) {
       await migrateToLatest(test.database);
       await migrateToLatest(test.database);
       const tables = await test.database.db.introspection.getTables();
-      assert.equal(tables.length, vaultTables.length);
+      assert.equal(tables.length, allTables.length);
     });
 
     it("keeps vault_seal and vault_keyring to the single row id = 1", async () => {
@@ -132,7 +137,7 @@ for (const kind of databaseKinds) {
       );
       // The failure is not sticky: the real migrations still apply afterwards.
       await migrateToLatest(test.database);
-      assert.equal((await test.database.db.introspection.getTables()).length, vaultTables.length);
+      assert.equal((await test.database.db.introspection.getTables()).length, allTables.length);
     });
   });
 }

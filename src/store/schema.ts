@@ -35,6 +35,10 @@ export type TenantKeysTable = {
 };
 
 export type TenantsTable = {
+  /** JSON array of CIDRs; empty means no restriction. */
+  ip_allowlist: Generated<string>;
+  require_admin_mfa: Generated<number>;
+  oidc_allowed: Generated<number>;
   id: string;
   name_ciphertext: Uint8Array;
   created_at: string;
@@ -48,7 +52,156 @@ export type BlobObjectsTable = {
   created_at: string;
 };
 
+export type Role = "owner" | "admin" | "member" | "viewer";
+
+export type UsersTable = {
+  id: string;
+  email_index: string;
+  email_ciphertext: Uint8Array;
+  name_ciphertext: Uint8Array;
+  password_hash: string | null;
+  email_verified_at: string | null;
+  phone_ciphertext: Uint8Array | null;
+  phone_verified_at: string | null;
+  totp_secret_ciphertext: Uint8Array | null;
+  totp_enabled_at: string | null;
+  status: Generated<"active" | "disabled">;
+  created_at: string;
+  updated_at: string;
+};
+
+export type MembershipsTable = {
+  tenant_id: string;
+  user_id: string;
+  role: Role;
+  status: Generated<"active" | "suspended">;
+  created_at: string;
+};
+
+export type GroupsTable = { tenant_id: string; id: string; name_ciphertext: Uint8Array; created_at: string };
+export type GroupMembersTable = { tenant_id: string; group_id: string; user_id: string };
+
+export type InvitationsTable = {
+  tenant_id: string;
+  id: string;
+  token_hash: string;
+  email_index: string;
+  email_ciphertext: Uint8Array;
+  role: Role;
+  invited_by: string;
+  expires_at: string;
+  accepted_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+};
+
+export type DevicesTable = {
+  id: string;
+  user_id: string;
+  user_agent: string;
+  created_at: string;
+  last_seen_at: string;
+  revoked_at: string | null;
+};
+
+export type SessionsTable = {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  tenant_id: string | null;
+  device_id: string | null;
+  second_factor: string | null;
+  ip: string;
+  user_agent: string;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string;
+  revoked_at: string | null;
+};
+
+export type LoginChallengesTable = {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  code_hash: string;
+  channel: string;
+  attempts: Generated<number>;
+  ip: string;
+  expires_at: string;
+  consumed_at: string | null;
+  created_at: string;
+};
+
+export type OneTimeLinksTable = {
+  token_hash: string;
+  purpose: "password_reset" | "email_verification";
+  user_id: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+};
+
+export type RecoveryCodesTable = { user_id: string; code_hash: string; used_at: string | null };
+
+export type WebauthnCredentialsTable = {
+  credential_id: string;
+  user_id: string;
+  public_key: Uint8Array;
+  counter: Generated<number>;
+  transports: Generated<string>;
+  created_at: string;
+};
+
+export type OidcIdentitiesTable = { issuer: string; subject: string; user_id: string; created_at: string };
+
+export type ApiKeysTable = {
+  id: string;
+  tenant_id: string;
+  secret_hash: string;
+  name_ciphertext: Uint8Array;
+  scopes: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+  created_at: string;
+};
+
+export type OperatorsTable = {
+  id: string;
+  username: string;
+  password_hash: string;
+  totp_secret_ciphertext: Uint8Array;
+  created_at: string;
+  disabled_at: string | null;
+};
+
+export type MessageOutboxTable = {
+  id: string;
+  channel: "email" | "sms";
+  purpose: string;
+  message_ciphertext: Uint8Array;
+  created_at: string;
+};
+
 export type DatabaseSchema = {
+  users: UsersTable;
+  memberships: MembershipsTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  invitations: InvitationsTable;
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  login_challenges: LoginChallengesTable;
+  one_time_links: OneTimeLinksTable;
+  recovery_codes: RecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  oidc_identities: OidcIdentitiesTable;
+  api_keys: ApiKeysTable;
+  operators: OperatorsTable;
+  message_outbox: MessageOutboxTable;
   vault_seal: VaultSealTable;
   vault_keyring: VaultKeyringTable;
   tenant_keys: TenantKeysTable;
