@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.ts";
 import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring, zeroKeyring, type Keyring } from "./keyring.ts";
 import { newKey, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { computeMac, derivePurposeKey, macMatches, type MacPurpose } from "./purpose-keys.ts";
 import { createTenantData } from "./tenant-data.ts";
 import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
 import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
@@ -21,7 +22,7 @@ export type SealStatus = {
 
 export type VaultOptions = { tenantKeyLimits?: TenantKeyLimits };
 
-type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number };
+type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number; purposeKeys: Map<MacPurpose, Buffer> };
 
 export function createVault(repository: VaultRepository, options: VaultOptions = {}) {
   let sealConfig: SealConfig | undefined;
@@ -114,6 +115,16 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     };
   }
 
+  function purposeKey(purpose: MacPurpose): Buffer {
+    const state = requireUnsealedState();
+    let key = state.purposeKeys.get(purpose);
+    if (!key) {
+      key = derivePurposeKey(state.rootKey, sealConfig!.installationId, purpose);
+      state.purposeKeys.set(purpose, key);
+    }
+    return key;
+  }
+
   const guardedTenantKeys = {
     async takeKeyForSealing(tenantId: string) {
       requireUnsealedState();
@@ -185,7 +196,12 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
         const rootKey = await openRootKey(config, shares);
         const stored = await repository.readKeyring();
         try {
-          unsealed = { rootKey, keyring: openKeyring(rootKey, config.installationId, stored.ciphertext), keyringRevision: stored.revision };
+          unsealed = {
+            rootKey,
+            keyring: openKeyring(rootKey, config.installationId, stored.ciphertext),
+            keyringRevision: stored.revision,
+            purposeKeys: new Map(),
+          };
         } catch (error) {
           rootKey.fill(0);
           throw error;
@@ -204,6 +220,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
         pendingShares = [];
         tenantKeys.forgetAll();
         if (unsealed) {
+          for (const key of unsealed.purposeKeys.values()) key.fill(0);
           unsealed.rootKey.fill(0);
           zeroKeyring(unsealed.keyring);
           unsealed = undefined;
@@ -267,6 +284,16 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 
     requireUnsealed(): void {
       requireUnsealedState();
+    },
+
+    // Keyed hash for lookups and for storing tokens, codes and secrets only as hashes.
+    mac(purpose: MacPurpose, data: string | Uint8Array): string {
+      return computeMac(purposeKey(purpose), data);
+    },
+
+    // Constant-time check of a keyed hash.
+    macMatches(purpose: MacPurpose, data: string | Uint8Array, mac: string): boolean {
+      return macMatches(purposeKey(purpose), data, mac);
     },
 
     tenantKeys: guardedTenantKeys,

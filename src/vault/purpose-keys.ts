@@ -1,0 +1,26 @@
+// Keys for keyed hashes, derived from the root key per purpose (HKDF-SHA256): blind indexes for
+// lookups of encrypted values, hashes of tokens, codes and API secrets, and signed cookies. They
+// survive rekey (same root key) and a stolen database alone cannot test guesses against them.
+import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+
+export type MacPurpose =
+  | "email-index"
+  | "token"
+  | "one-time-code"
+  | "api-key-secret"
+  | "device-cookie"
+  | "audit-value";
+
+export function derivePurposeKey(rootKey: Buffer, installationId: string, purpose: MacPurpose): Buffer {
+  return Buffer.from(hkdfSync("sha256", rootKey, installationId, `strongroom/purpose-key/v1/${purpose}`, 32));
+}
+
+export function computeMac(key: Buffer, data: string | Uint8Array): string {
+  return createHmac("sha256", key).update(data).digest("base64url");
+}
+
+export function macMatches(key: Buffer, data: string | Uint8Array, mac: string): boolean {
+  const expected = Buffer.from(computeMac(key, data), "utf8");
+  const given = Buffer.from(mac, "utf8");
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
