@@ -6,6 +6,7 @@ import { isAppError } from "../errors/app-error.ts";
 import { startServer } from "../http/start-server.ts";
 import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
+import { runDevCommand } from "./dev-commands.ts";
 import { runOperatorCommand } from "./operator-commands.ts";
 
 const usage = `usage:
@@ -14,6 +15,7 @@ const usage = `usage:
   strongroom operator unseal [--server URL] [--ca FILE]       (reads one share from stdin or a prompt)
   strongroom operator seal|status|rotate [--server URL] [--ca FILE] [--json]
   strongroom operator rekey --shares N --threshold K [--json] (reads the current shares from stdin)
+  strongroom dev outbox [--limit N] [--json]                  (dev default only: messages that were "sent")
 common: --config FILE, --data-dir DIR (or STRONGROOM_DATA_DIR)`;
 
 const options = {
@@ -27,6 +29,7 @@ const options = {
   json: { type: "boolean" },
   server: { type: "string" },
   ca: { type: "string" },
+  limit: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -50,6 +53,10 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     if (command === "operator") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
       return await runOperatorCommand(verb, values, config, io);
+    }
+    if (command === "dev") {
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      return await runDevCommand(verb, values, config, io);
     }
     throw new UsageError(`unknown command ${command}`);
   } catch (error) {

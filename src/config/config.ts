@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { AppError } from "../errors/app-error.ts";
+import { messagesConfigSchema } from "../modules/messages/messages-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
@@ -53,6 +54,11 @@ const configSchema = z.object({
     url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
     ...tlsFiles.shape,
   }).optional(),
+  messages: messagesConfigSchema,
+  sessions: z.object({
+    idleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(120),
+    absoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  }).prefault({}),
   // Dev unseal keeps the only share on disk beside the data: convenient, and not for production.
   devUnseal: z.boolean().optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -28,9 +28,24 @@ export type ErrorCode =
   | "key_not_found"
   | "config_invalid"
   | "storage_failed"
+  | "delivery_failed"
+  | "dev_share_missing"
   | "blob_not_found"
   | "blob_key_invalid"
-  | "internal_error";
+  | "internal_error"
+  | "password_too_weak"
+  | "invalid_credentials"
+  | "email_unverified"
+  | "code_invalid"
+  | "code_locked"
+  | "code_expired"
+  | "link_invalid"
+  | "session_required"
+  | "session_expired"
+  | "csrf_failed"
+  | "account_suspended"
+  | "insufficient_scope"
+  | "api_key_invalid";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

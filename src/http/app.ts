@@ -5,6 +5,11 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { AppError } from "../errors/app-error.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Vault } from "../vault/vault.ts";
+import type { IdentityDeps } from "../modules/auth/identity-deps.ts";
+import { registerAuthRoutes } from "../modules/auth/auth-routes.ts";
+import { registerTenantRoutes } from "../modules/tenants/tenant-routes.ts";
+import { createAuthenticator } from "./authenticate.ts";
+import { collectRoutesForOpenApi, registerOpenApiRoute } from "./openapi.ts";
 import { handleError, handleNotFound } from "./error-mapping.ts";
 import { createAddressFilter } from "./ip-filter.ts";
 import { registerSysRoutes } from "./routes/sys-routes.ts";
@@ -19,6 +24,8 @@ export type AppOptions = {
   trustedProxies: string[];
   operatorCidrs: string[];
   version: string;
+  /** Accounts, sign-in and companies; absent only in tests of the bare server. */
+  identity?: IdentityDeps;
 };
 
 const sysPrefix = "/v1/sys/";
@@ -48,10 +55,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
+  const operations = collectRoutesForOpenApi(app);
   await registerSysRoutes(app, {
     vault: options.vault,
     operatorFilter: createAddressFilter(options.operatorCidrs),
     version: options.version,
   });
+  if (options.identity) {
+    const authenticator = createAuthenticator(options.identity);
+    await registerAuthRoutes(app, options.identity, authenticator);
+    await registerTenantRoutes(app, options.identity, authenticator);
+  }
+  registerOpenApiRoute(app, operations, options.version);
   return app;
 }

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { Server as TlsServer } from "node:tls";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
+import { createIdentityDeps } from "../modules/auth/identity-deps.ts";
+import { createMessageSender } from "../modules/messages/create-message-sender.ts";
 import { devUnseal } from "../runtime/dev-unseal.ts";
 import { openRuntime, type Runtime } from "../runtime/open-runtime.ts";
 import { ensureSelfSignedCertificate } from "../vault/self-signed-certificate.ts";
@@ -30,6 +32,13 @@ export async function startServer(config: Config, log: Logger, version: string):
     trustedProxies: config.server.trustedProxies,
     operatorCidrs: config.server.operatorCidrs,
     version,
+    identity: createIdentityDeps({
+      db: runtime.database.db,
+      vault: runtime.vault,
+      messages: createMessageSender(config.messages, { db: runtime.database.db, vault: runtime.vault }),
+      publicUrl: config.server.publicUrl ?? `https://localhost${config.server.port === 443 ? "" : `:${config.server.port}`}`,
+      sessionTimeouts: config.sessions,
+    }),
   });
   await app.listen({ port: config.server.port, host: config.server.host });
   const httpsPort = (app.server.address() as AddressInfo).port;

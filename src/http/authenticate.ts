@@ -1,0 +1,75 @@
+// Who is calling: a signed-in user (session cookie) or an API key (HTTP Basic). Cookie-authenticated
+// writes must carry the session's CSRF token; API-key calls carry no cookie and need none.
+import type { FastifyRequest } from "fastify";
+import type { Kysely } from "kysely";
+import { AppError } from "../errors/app-error.ts";
+import { authenticateApiKey, parseBasicCredentials, type ApiKeyPrincipal } from "../modules/api-keys/api-keys.ts";
+import type { SessionRow, Sessions } from "../modules/auth/sessions.ts";
+import type { DatabaseSchema } from "../store/schema.ts";
+import type { Vault } from "../vault/vault.ts";
+import { readCookie, sessionCookieName } from "./cookies.ts";
+
+export type UserPrincipal = { kind: "user"; userId: string; session: SessionRow };
+export type Principal = UserPrincipal | ApiKeyPrincipal;
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function csrfTokenFor(vault: Vault, sessionId: string): string {
+  return vault.mac("token", `csrf:${sessionId}`);
+}
+
+export function createAuthenticator(deps: { db: Kysely<DatabaseSchema>; vault: Vault; sessions: Sessions }) {
+  async function resolve(request: FastifyRequest): Promise<Principal | undefined> {
+    const basic = parseBasicCredentials(request.headers.authorization);
+    if (basic) return authenticateApiKey(deps.db, deps.vault, basic.keyId, basic.secret, request.ip);
+    const token = readCookie(request, sessionCookieName);
+    if (!token) return undefined;
+    const session = await deps.sessions.resolve(token);
+    if (!safeMethods.has(request.method)) {
+      const given = request.headers["x-csrf-token"];
+      if (typeof given !== "string" || !deps.vault.macMatches("token", `csrf:${session.id}`, given)) {
+        throw new AppError("csrf_failed", "missing or wrong X-CSRF-Token header for a signed-in write");
+      }
+    }
+    return { kind: "user", userId: session.user_id, session };
+  }
+
+  return {
+    // preHandler: any principal.
+    async requirePrincipal(request: FastifyRequest): Promise<void> {
+      const principal = await resolve(request);
+      if (!principal) throw new AppError("session_required", "sign in or send an API key");
+      principals.set(request, principal);
+    },
+    // preHandler: a signed-in person (account pages are not for API keys).
+    async requireUser(request: FastifyRequest): Promise<void> {
+      const principal = await resolve(request);
+      if (!principal || principal.kind !== "user") throw new AppError("session_required", "sign in first");
+      principals.set(request, principal);
+    },
+    // preHandler: a session if there is one (e.g. accepting an invitation while signed in).
+    async optionalUser(request: FastifyRequest): Promise<void> {
+      const principal = await resolve(request).catch(() => undefined);
+      if (principal?.kind === "user") principals.set(request, principal);
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  if (!principal) throw new AppError("session_required", "sign in first");
+  return principal;
+}
+
+export function optionalPrincipalOf(request: FastifyRequest): Principal | undefined {
+  return principals.get(request);
+}
+
+export function userOf(request: FastifyRequest): UserPrincipal {
+  const principal = principalOf(request);
+  if (principal.kind !== "user") throw new AppError("session_required", "sign in first");
+  return principal;
+}

@@ -1,0 +1,96 @@
+// Per-company API keys, sent as HTTP Basic `keyId:secret`. The secret (256 bits) is shown once and
+// stored as a keyed HMAC: checking it is one fast hash and a constant-time compare, not a slow KDF,
+// because a random 256-bit secret cannot be guessed and requests must stay fast.
+import { randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import { AppError } from "../../errors/app-error.ts";
+import type { DatabaseSchema } from "../../store/schema.ts";
+import type { Vault } from "../../vault/vault.ts";
+
+export const apiScopes = ["read", "write", "sign", "admin"] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+export type ApiKeyPrincipal = { kind: "api_key"; keyId: string; tenantId: string; scopes: ApiScope[] };
+
+export const maxApiKeysPerTenant = 100;
+const keyIdPattern = /^srk_[0-9a-f]{24}$/;
+const lastUsedEveryMs = 60_000;
+
+export function isApiScope(value: unknown): value is ApiScope {
+  return typeof value === "string" && (apiScopes as readonly string[]).includes(value);
+}
+
+function nameContext(tenantId: string, keyId: string) {
+  return { tenantId, objectType: "api_key", objectId: keyId, objectVersion: 1, field: "name" };
+}
+
+export async function createApiKey(
+  db: Kysely<DatabaseSchema>,
+  vault: Vault,
+  input: { tenantId: string; createdBy: string; name: string; scopes: ApiScope[]; expiresAt: string | null },
+): Promise<{ id: string; key: string }> {
+  const count = await db.selectFrom("api_keys").select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("tenant_id", "=", input.tenantId).where("revoked_at", "is", null).executeTakeFirstOrThrow();
+  if (Number(count.count) >= maxApiKeysPerTenant) throw new AppError("conflict", `a company may have at most ${maxApiKeysPerTenant} active API keys`);
+  if (input.expiresAt && Date.parse(input.expiresAt) <= Date.now()) throw new AppError("validation_failed", "expiresAt must be in the future");
+  const id = `srk_${randomBytes(12).toString("hex")}`;
+  const secret = randomBytes(32).toString("base64url");
+  await db.insertInto("api_keys").values({
+    id,
+    tenant_id: input.tenantId,
+    secret_hash: vault.mac("api-key-secret", `${id}:${secret}`),
+    name_ciphertext: await vault.data.sealString(nameContext(input.tenantId, id), input.name),
+    scopes: JSON.stringify([...new Set(input.scopes)]),
+    created_by: input.createdBy,
+    expires_at: input.expiresAt,
+    revoked_at: null,
+    last_used_at: null,
+    last_used_ip: null,
+    created_at: new Date().toISOString(),
+  }).execute();
+  return { id, key: `${id}:${secret}` };
+}
+
+// Reads `Authorization: Basic base64(keyId:secret)`; undefined when the header is not Basic.
+export function parseBasicCredentials(header: string | undefined): { keyId: string; secret: string } | undefined {
+  if (!header || !/^Basic /i.test(header) || header.length > 512) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
+  const index = decoded.indexOf(":");
+  if (index <= 0) return { keyId: "", secret: "" };
+  return { keyId: decoded.slice(0, index), secret: decoded.slice(index + 1) };
+}
+
+export async function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, keyId: string, secret: string, ip: string): Promise<ApiKeyPrincipal> {
+  const invalid = new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
+  if (!keyIdPattern.test(keyId) || secret.length > 200) throw invalid;
+  const row = await db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst();
+  // Hash even for an unknown id, so timing does not tell which ids exist.
+  const matches = vault.macMatches("api-key-secret", `${keyId}:${secret}`, row?.secret_hash ?? "x".repeat(43));
+  if (!row || !matches || row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) throw invalid;
+  const now = Date.now();
+  if (!row.last_used_at || now - Date.parse(row.last_used_at) > lastUsedEveryMs || row.last_used_ip !== ip) {
+    await db.updateTable("api_keys").set({ last_used_at: new Date(now).toISOString(), last_used_ip: ip }).where("id", "=", keyId).execute();
+  }
+  const scopes = (JSON.parse(row.scopes) as unknown[]).filter(isApiScope);
+  return { kind: "api_key", keyId, tenantId: row.tenant_id, scopes };
+}
+
+export async function listApiKeys(db: Kysely<DatabaseSchema>, vault: Vault, tenantId: string) {
+  const rows = await db.selectFrom("api_keys").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at", "desc").limit(maxApiKeysPerTenant * 10).execute();
+  return Promise.all(rows.map(async (row) => ({
+    id: row.id,
+    name: await vault.data.openString(nameContext(tenantId, row.id), row.name_ciphertext),
+    scopes: JSON.parse(row.scopes) as string[],
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    lastUsedIp: row.last_used_ip,
+  })));
+}
+
+export async function revokeApiKey(db: Kysely<DatabaseSchema>, tenantId: string, keyId: string): Promise<void> {
+  const result = await db.updateTable("api_keys").set({ revoked_at: new Date().toISOString() })
+    .where("tenant_id", "=", tenantId).where("id", "=", keyId).where("revoked_at", "is", null).executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new AppError("not_found", "no such API key");
+}

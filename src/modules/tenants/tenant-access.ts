@@ -1,0 +1,64 @@
+// The gate in front of every company route: the caller must belong to the company (else 404, so ids
+// of other companies reveal nothing), call from an allowed address, and hold the role or scope the
+// action needs. A failure to check is a refusal.
+import type { Kysely } from "kysely";
+import { AppError } from "../../errors/app-error.ts";
+import { createAddressFilter } from "../../http/ip-filter.ts";
+import type { Principal } from "../../http/authenticate.ts";
+import type { DatabaseSchema, Role } from "../../store/schema.ts";
+import type { ApiScope } from "../api-keys/api-keys.ts";
+import { requireRoleFor, type TenantAction } from "./tenant-policy.ts";
+
+export type TenantAccess = { tenantId: string; role: Role | undefined; principal: Principal };
+
+// What an API key needs for each action; keys act with the rights of their scopes only.
+const scopeFor: Record<TenantAction, ApiScope> = {
+  view_tenant: "read",
+  view_members: "read",
+  invite_members: "admin",
+  change_roles: "admin",
+  suspend_members: "admin",
+  manage_groups: "admin",
+  manage_api_keys: "admin",
+  manage_settings: "admin",
+  transfer_ownership: "admin",
+};
+
+export async function requireTenantAccess(
+  db: Kysely<DatabaseSchema>,
+  principal: Principal,
+  tenantId: string,
+  action: TenantAction,
+  clientIp: string,
+): Promise<TenantAccess> {
+  const notFound = new AppError("not_found", "no such company");
+  if (typeof tenantId !== "string" || tenantId.length > 64) throw notFound;
+  const tenant = await db.selectFrom("tenants").select(["id", "ip_allowlist"]).where("id", "=", tenantId).executeTakeFirst();
+  if (!tenant) throw notFound;
+
+  if (principal.kind === "api_key") {
+    if (principal.tenantId !== tenantId) throw notFound;
+    requireAllowedAddress(tenant.ip_allowlist, clientIp);
+    if (!principal.scopes.includes(scopeFor[action]) && !principal.scopes.includes("admin")) {
+      throw new AppError("insufficient_scope", `this API key lacks the "${scopeFor[action]}" scope`);
+    }
+    return { tenantId, role: undefined, principal };
+  }
+
+  const membership = await db.selectFrom("memberships").select(["role", "status"])
+    .where("tenant_id", "=", tenantId).where("user_id", "=", principal.userId).executeTakeFirst();
+  if (!membership) throw notFound;
+  if (membership.status !== "active") throw new AppError("account_suspended", "your membership of this company is suspended");
+  requireAllowedAddress(tenant.ip_allowlist, clientIp);
+  requireRoleFor(membership.role, action);
+  return { tenantId, role: membership.role, principal };
+}
+
+
+function requireAllowedAddress(allowlistJson: string, clientIp: string): void {
+  const cidrs = JSON.parse(allowlistJson) as string[];
+  if (cidrs.length === 0) return;
+  if (!createAddressFilter(cidrs).allows(clientIp)) {
+    throw new AppError("ip_not_allowed", "this company only allows access from its listed addresses");
+  }
+}
