@@ -42,6 +42,13 @@ describe("configuration", () => {
     assert.equal(config.database.kind === "postgres" && config.database.sslmode, "verify-full");
   });
 
+  it("takes SMTP and SMS settings, secrets included, from the environment", () => {
+    const config = loadConfig({ env: { STRONGROOM_SMTP_HOST: "smtp.example.com", STRONGROOM_SMTP_USER: "relay", STRONGROOM_SMTP_PASSWORD: "pw-from-env", STRONGROOM_SMTP_FROM: "noreply@example.com" } });
+    assert.equal(config.messages.email.kind, "smtp");
+    assert.equal(config.messages.email.kind === "smtp" && config.messages.email.password, "pw-from-env");
+    assert.equal(config.messages.sms.kind, "outbox");
+  });
+
   it("names every wrong setting in one clear message", () => {
     assert.throws(
       () => loadConfig({ env: { STRONGROOM_PORT: "99999", STRONGROOM_REDIS_URL: "http://x", STRONGROOM_TLS_CERT_FILE: "/c.pem" } }),

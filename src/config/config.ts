@@ -89,6 +89,14 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_DATABASE_CA_FILE: ["database", "caFile"],
   STRONGROOM_REDIS_URL: ["redis", "url"],
   STRONGROOM_LOG_LEVEL: ["logLevel"],
+  // Secrets can come from the environment so they stay out of the configuration file.
+  STRONGROOM_SMTP_HOST: ["messages", "email", "host"],
+  STRONGROOM_SMTP_PORT: ["messages", "email", "port"],
+  STRONGROOM_SMTP_USER: ["messages", "email", "user"],
+  STRONGROOM_SMTP_PASSWORD: ["messages", "email", "password"],
+  STRONGROOM_SMTP_FROM: ["messages", "email", "from"],
+  STRONGROOM_SMS_URL: ["messages", "sms", "url"],
+  STRONGROOM_SMS_TOKEN: ["messages", "sms", "token"],
 };
 
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -99,6 +107,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (value !== undefined && value !== "") setPath(raw, path, value);
   }
   if (env.STRONGROOM_DATABASE_URL) setPath(raw, ["database", "kind"], "postgres");
+  if (env.STRONGROOM_SMTP_HOST) setPath(raw, ["messages", "email", "kind"], "smtp");
+  if (env.STRONGROOM_SMS_URL) setPath(raw, ["messages", "sms", "kind"], "http");
   if (env.STRONGROOM_DEV_UNSEAL) setPath(raw, ["devUnseal"], parseBoolean("STRONGROOM_DEV_UNSEAL", env.STRONGROOM_DEV_UNSEAL));
   if (env.STRONGROOM_TRUSTED_PROXIES) setPath(raw, ["server", "trustedProxies"], splitList(env.STRONGROOM_TRUSTED_PROXIES));
   if (env.STRONGROOM_OPERATOR_CIDRS) setPath(raw, ["server", "operatorCidrs"], splitList(env.STRONGROOM_OPERATOR_CIDRS));

@@ -23,6 +23,10 @@ export async function startServer(config: Config, log: Logger, version: string):
   const certificate = await certificateFor(config);
   const runtime = await openRuntime(config);
   if (config.devUnsealEnabled) await devUnseal(runtime.vault, config.dataDir, log);
+  if (!config.devUnsealEnabled && (config.messages.email.kind === "outbox" || config.messages.sms.kind === "outbox")) {
+    log.warn({ email: config.messages.email.kind, sms: config.messages.sms.kind },
+      "messages go to the dev outbox, not to people: configure messages.email (SMTP) and messages.sms for production");
+  }
 
   const app = await buildApp({
     vault: runtime.vault,
