@@ -6,6 +6,7 @@ import { isAppError } from "../errors/app-error.ts";
 import { startServer } from "../http/start-server.ts";
 import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
+import { runAuditCommand } from "./audit-commands.ts";
 import { runDevCommand } from "./dev-commands.ts";
 import { runOperatorCommand } from "./operator-commands.ts";
 
@@ -15,7 +16,10 @@ const usage = `usage:
   strongroom operator unseal [--server URL] [--ca FILE]       (reads one share from stdin or a prompt)
   strongroom operator seal|status|rotate [--server URL] [--ca FILE] [--json]
   strongroom operator rekey --shares N --threshold K [--json] (reads the current shares from stdin)
+  strongroom operator user add --username NAME [--json]       (reads the password, then the unseal shares unless dev, from stdin)
+  strongroom operator user list [--json] | user disable --username NAME
   strongroom dev outbox [--limit N] [--json]                  (dev default only: messages that were "sent")
+  strongroom audit verify [--tenant ID] [--json]              (shares on stdin unless a dev share exists)
 common: --config FILE, --data-dir DIR (or STRONGROOM_DATA_DIR)`;
 
 const options = {
@@ -30,6 +34,8 @@ const options = {
   server: { type: "string" },
   ca: { type: "string" },
   limit: { type: "string" },
+  tenant: { type: "string" },
+  username: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -51,8 +57,13 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
       return await serve(config);
     }
     if (command === "operator") {
+      const [action, ...extra] = verb === "user" ? rest : [undefined, ...rest];
+      if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+      return await runOperatorCommand(verb, { ...values, action }, config, io);
+    }
+    if (command === "audit") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-      return await runOperatorCommand(verb, values, config, io);
+      return await runAuditCommand(verb, values, config, io);
     }
     if (command === "dev") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);

@@ -4,6 +4,7 @@ import type { Config } from "../config/config.ts";
 import { AppError } from "../errors/app-error.ts";
 import { openRuntime } from "../runtime/open-runtime.ts";
 import { callServer, type Output, positiveInteger, readSecretLines, serverTarget, UsageError } from "./cli-io.ts";
+import { runOperatorUserCommand } from "./operator-user-commands.ts";
 
 export type OperatorFlags = {
   shares?: string | undefined;
@@ -11,6 +12,9 @@ export type OperatorFlags = {
   json?: boolean | undefined;
   server?: string | undefined;
   ca?: string | undefined;
+  /** `operator user <action>`: add, list or disable. */
+  action?: string | undefined;
+  username?: string | undefined;
 };
 
 export async function runOperatorCommand(verb: string | undefined, flags: OperatorFlags, config: Config, io: Output): Promise<number> {
@@ -27,8 +31,10 @@ export async function runOperatorCommand(verb: string | undefined, flags: Operat
       return simpleCall(flags, config, io, "GET", "/v1/sys/seal-status");
     case "rotate":
       return simpleCall(flags, config, io, "POST", "/v1/sys/rotate");
+    case "user":
+      return runOperatorUserCommand(flags.action, flags, config, io);
     default:
-      throw new UsageError(`unknown operator command ${verb ?? "(none)"}: use init, unseal, seal, status, rekey or rotate`);
+      throw new UsageError(`unknown operator command ${verb ?? "(none)"}: use init, unseal, seal, status, rekey, rotate or user`);
   }
 }
 

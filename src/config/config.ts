@@ -5,6 +5,9 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { AppError } from "../errors/app-error.ts";
 import { messagesConfigSchema } from "../modules/messages/messages-config.ts";
+import { oidcConfigSchema } from "../modules/oidc/oidc-config.ts";
+import { monitoringConfigSchema } from "../modules/monitoring/monitoring-config.ts";
+import { abuseConfigSchema } from "../modules/abuse/abuse-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
@@ -55,6 +58,15 @@ const configSchema = z.object({
     ...tlsFiles.shape,
   }).optional(),
   messages: messagesConfigSchema,
+  // Sign-in providers; each needs the redirect URI <publicUrl>/v1/auth/oidc/<id>/callback registered.
+  oidcProviders: oidcConfigSchema,
+  monitoring: monitoringConfigSchema,
+  abuse: abuseConfigSchema,
+  audit: z.object({
+    // A second copy of every audit record, as JSON lines, outside the database.
+    copyFile: z.string().min(1).optional(),
+    checkpointEvery: z.coerce.number().int().min(1).max(100_000).default(100),
+  }).prefault({}),
   sessions: z.object({
     idleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(120),
     absoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
@@ -89,6 +101,10 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_DATABASE_CA_FILE: ["database", "caFile"],
   STRONGROOM_REDIS_URL: ["redis", "url"],
   STRONGROOM_LOG_LEVEL: ["logLevel"],
+  STRONGROOM_AUDIT_COPY_FILE: ["audit", "copyFile"],
+  STRONGROOM_ALERT_WEBHOOK_URL: ["monitoring", "operator", "webhookUrl"],
+  STRONGROOM_ALERT_WEBHOOK_SECRET: ["monitoring", "operator", "webhookSecret"],
+  STRONGROOM_ALERT_EMAIL: ["monitoring", "operator", "email"],
   // Secrets can come from the environment so they stay out of the configuration file.
   STRONGROOM_SMTP_HOST: ["messages", "email", "host"],
   STRONGROOM_SMTP_PORT: ["messages", "email", "port"],

@@ -7,9 +7,24 @@ import type { Logger } from "../log/logger.ts";
 import type { Vault } from "../vault/vault.ts";
 import type { IdentityDeps } from "../modules/auth/identity-deps.ts";
 import { registerAuthRoutes } from "../modules/auth/auth-routes.ts";
+import { registerSignInAuditSubject } from "../modules/auth/sign-in-audit-subject.ts";
 import { registerTenantRoutes } from "../modules/tenants/tenant-routes.ts";
 import { createAuthenticator } from "./authenticate.ts";
+import { registerAuditHooks, type AuditTrail } from "../modules/audit/audit-trail.ts";
+import { registerAuditRoutes } from "../modules/audit/audit-routes.ts";
+import type { OidcProviderConfig } from "../modules/oidc/oidc-config.ts";
+import type { AlertDispatcher } from "../modules/monitoring/alert-dispatcher.ts";
+import type { Detectors } from "../modules/monitoring/detectors.ts";
+import { registerMetricsRoute, type Metrics } from "../modules/monitoring/metrics.ts";
+import { registerMonitoringRoutes } from "../modules/monitoring/alert-routes.ts";
+import { registerOidcRoutes } from "../modules/oidc/oidc-routes.ts";
+import { registerSecondFactorRoutes } from "../modules/second-factors/second-factor-routes.ts";
 import { collectRoutesForOpenApi, registerOpenApiRoute } from "./openapi.ts";
+import { registerWebApp, type WebAppOptions } from "./web-app.ts";
+import type { AbuseGuard } from "../modules/abuse/abuse-guard.ts";
+import { createOperatorDeps } from "../modules/operators/operator-deps.ts";
+import { registerAbuseProtection } from "../modules/abuse/abuse-protection.ts";
+import { createSignInAccountLookups } from "../modules/abuse/sign-in-accounts.ts";
 import { handleError, handleNotFound } from "./error-mapping.ts";
 import { createAddressFilter } from "./ip-filter.ts";
 import { registerSysRoutes } from "./routes/sys-routes.ts";
@@ -26,6 +41,16 @@ export type AppOptions = {
   version: string;
   /** Accounts, sign-in and companies; absent only in tests of the bare server. */
   identity?: IdentityDeps;
+  /** The audit trail: one record per request to an audited route, fail closed. */
+  audit?: AuditTrail;
+  /** Metrics, alert channels and detectors of unusual activity. */
+  monitoring?: { metrics: Metrics; alerts: AlertDispatcher; detectors: Detectors };
+  /** Rate limits, progressive sign-in delays and automatic bans. */
+  abuse?: AbuseGuard;
+  /** The browser app (built by Vite into web/dist). */
+  web?: WebAppOptions;
+  /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
+  oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
 
 const sysPrefix = "/v1/sys/";
@@ -48,24 +73,53 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler(handleNotFound);
   app.addHook("onSend", addSecurityHeaders);
 
-  // The barrier: until the vault is unsealed, only /v1/sys answers.
+  // The barrier: until the vault is unsealed, only /v1/sys (and the operator's metrics) answer.
   app.addHook("onRequest", async (request) => {
-    if (!request.url.startsWith(sysPrefix) && options.vault.isSealed()) {
+    if (!request.url.startsWith(sysPrefix) && request.url !== "/metrics" && options.vault.isSealed()) {
       throw new AppError("sealed", "the server is sealed: key custodians must enter their shares");
     }
   });
 
+  const authenticator = options.identity ? createAuthenticator(options.identity) : undefined;
+  // After the barrier, before the audit trail: a flood refused here writes no audit records.
+  if (options.abuse) {
+    const lookups = options.identity ? createSignInAccountLookups(options.identity) : undefined;
+    registerAbuseProtection(app, {
+      guard: options.abuse,
+      vault: options.vault,
+      ...(authenticator && lookups ? { identify: authenticator.identify, recogniseDevice: lookups.recogniseDevice } : {}),
+    });
+  }
+  if (options.audit) registerAuditHooks(app, options.audit, async (request) => authenticator?.identify(request));
+
+  const operatorFilter = createAddressFilter(options.operatorCidrs);
+  if (options.monitoring) {
+    app.addHook("onResponse", options.monitoring.metrics.onResponse);
+    registerMetricsRoute(app, { registry: options.monitoring.metrics.registry, operatorFilter });
+  }
   const operations = collectRoutesForOpenApi(app);
   await registerSysRoutes(app, {
     vault: options.vault,
-    operatorFilter: createAddressFilter(options.operatorCidrs),
+    operatorFilter,
     version: options.version,
+    operators: options.identity ? createOperatorDeps({ db: options.identity.db, vault: options.vault }) : undefined,
+    abuse: options.abuse,
   });
-  if (options.identity) {
-    const authenticator = createAuthenticator(options.identity);
+  if (options.identity && authenticator) {
+    if (options.audit) registerSignInAuditSubject(app, options.identity);
     await registerAuthRoutes(app, options.identity, authenticator);
-    await registerTenantRoutes(app, options.identity, authenticator);
+    const detectors = options.monitoring?.detectors;
+    await registerTenantRoutes(app, options.identity, authenticator, detectors ? detectors.notePermissionChange : undefined);
+    await registerSecondFactorRoutes(app, options.identity, authenticator);
+    await registerAuditRoutes(app, options.identity, authenticator);
+    if (options.monitoring) {
+      await registerMonitoringRoutes(app, { db: options.identity.db, vault: options.vault, alerts: options.monitoring.alerts }, authenticator);
+    }
+    if (options.oidc) {
+      await registerOidcRoutes(app, options.identity, authenticator, options.oidc.providers, options.oidc.fetch ? { fetch: options.oidc.fetch } : {});
+    }
   }
   registerOpenApiRoute(app, operations, options.version);
+  if (options.web) await registerWebApp(app, options.web);
   return app;
 }

@@ -13,6 +13,8 @@ export type UserPrincipal = { kind: "user"; userId: string; session: SessionRow 
 export type Principal = UserPrincipal | ApiKeyPrincipal;
 
 const principals = new WeakMap<FastifyRequest, Principal>();
+// What resolving the caller gave, once per request: a principal, nobody, or the reason it failed.
+const resolutions = new WeakMap<FastifyRequest, Promise<Principal | undefined>>();
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export function csrfTokenFor(vault: Vault, sessionId: string): string {
@@ -35,22 +37,36 @@ export function createAuthenticator(deps: { db: Kysely<DatabaseSchema>; vault: V
     return { kind: "user", userId: session.user_id, session };
   }
 
+  function resolveOnce(request: FastifyRequest): Promise<Principal | undefined> {
+    let resolution = resolutions.get(request);
+    if (!resolution) {
+      resolution = resolve(request);
+      resolution.catch(() => undefined);
+      resolutions.set(request, resolution);
+    }
+    return resolution;
+  }
+
   return {
+    // Global hook: who is calling, if anyone can be told (for the audit trail); never refuses.
+    async identify(request: FastifyRequest): Promise<Principal | undefined> {
+      return resolveOnce(request).catch(() => undefined);
+    },
     // preHandler: any principal.
     async requirePrincipal(request: FastifyRequest): Promise<void> {
-      const principal = await resolve(request);
+      const principal = await resolveOnce(request);
       if (!principal) throw new AppError("session_required", "sign in or send an API key");
       principals.set(request, principal);
     },
     // preHandler: a signed-in person (account pages are not for API keys).
     async requireUser(request: FastifyRequest): Promise<void> {
-      const principal = await resolve(request);
+      const principal = await resolveOnce(request);
       if (!principal || principal.kind !== "user") throw new AppError("session_required", "sign in first");
       principals.set(request, principal);
     },
     // preHandler: a session if there is one (e.g. accepting an invitation while signed in).
     async optionalUser(request: FastifyRequest): Promise<void> {
-      const principal = await resolve(request).catch(() => undefined);
+      const principal = await resolveOnce(request).catch(() => undefined);
       if (principal?.kind === "user") principals.set(request, principal);
     },
   };

@@ -9,7 +9,7 @@ export function collectRoutesForOpenApi(app: FastifyInstance): Operation[] {
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
-      if (method === "HEAD" || route.url === "/v1/openapi.json") continue;
+      if (method === "HEAD" || route.url === "/v1/openapi.json" || route.schema?.hide) continue;
       operations.push({ method: method.toLowerCase(), path: route.url, schema: route.schema, secured: Boolean(route.preHandler) });
     }
   });

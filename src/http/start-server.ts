@@ -7,12 +7,21 @@ import { join } from "node:path";
 import type { Server as TlsServer } from "node:tls";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
+import { createAuditTrail } from "../modules/audit/audit-trail.ts";
 import { createIdentityDeps } from "../modules/auth/identity-deps.ts";
 import { createMessageSender } from "../modules/messages/create-message-sender.ts";
+import { createSecurityEvents } from "../modules/monitoring/security-events.ts";
+import { createAlertDispatcher } from "../modules/monitoring/alert-dispatcher.ts";
+import { createDetectors } from "../modules/monitoring/detectors.ts";
+import { createMetrics } from "../modules/monitoring/metrics.ts";
+import { createAbuseGuard } from "../modules/abuse/abuse-guard.ts";
+import { openCounterStore } from "../modules/abuse/open-counter-store.ts";
+import { createSignInAccountLookups } from "../modules/abuse/sign-in-accounts.ts";
 import { devUnseal } from "../runtime/dev-unseal.ts";
 import { openRuntime, type Runtime } from "../runtime/open-runtime.ts";
 import { ensureSelfSignedCertificate } from "../vault/self-signed-certificate.ts";
 import { buildApp } from "./app.ts";
+import { defaultWebDistDir } from "./web-app.ts";
 import { createRedirectServer } from "./redirect-server.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
 
@@ -28,6 +37,23 @@ export async function startServer(config: Config, log: Logger, version: string):
       "messages go to the dev outbox, not to people: configure messages.email (SMTP) and messages.sms for production");
   }
 
+  const events = createSecurityEvents((error, event) => log.error({ err: error, eventType: event.type }, "a security event listener failed"));
+  const messages = createMessageSender(config.messages, { db: runtime.database.db, vault: runtime.vault });
+  const metrics = createMetrics();
+  metrics.observeSecurityEvents(events);
+  metrics.observeSealState(runtime.vault);
+  const alerts = createAlertDispatcher({ db: runtime.database.db, vault: runtime.vault, messages, events, operatorConfig: config.monitoring.operator, log, metrics });
+  const detectors = createDetectors({ events, massDownload: { limit: config.monitoring.massDownload.limit, windowMs: config.monitoring.massDownload.windowSeconds * 1000 } });
+  const counterStore = openCounterStore(config.abuse, config.redis, (error) => log.error({ err: error, event: "rate_limit_store_connection" }, "Redis connection error"));
+  const identity = createIdentityDeps({
+    db: runtime.database.db,
+    vault: runtime.vault,
+    messages,
+    publicUrl: config.server.publicUrl ?? `https://localhost${config.server.port === 443 ? "" : `:${config.server.port}`}`,
+    sessionTimeouts: config.sessions,
+    events,
+  });
+  const abuse = createAbuseGuard({ store: counterStore, config: config.abuse, events, log, userIdOfAccount: createSignInAccountLookups(identity).userIdOfAccount });
   const app = await buildApp({
     vault: runtime.vault,
     logger: log,
@@ -36,12 +62,18 @@ export async function startServer(config: Config, log: Logger, version: string):
     trustedProxies: config.server.trustedProxies,
     operatorCidrs: config.server.operatorCidrs,
     version,
-    identity: createIdentityDeps({
+    identity,
+    abuse,
+    oidc: { providers: config.oidcProviders },
+    web: { distDir: defaultWebDistDir },
+    monitoring: { metrics, alerts, detectors },
+    audit: createAuditTrail({
       db: runtime.database.db,
       vault: runtime.vault,
-      messages: createMessageSender(config.messages, { db: runtime.database.db, vault: runtime.vault }),
-      publicUrl: config.server.publicUrl ?? `https://localhost${config.server.port === 443 ? "" : `:${config.server.port}`}`,
-      sessionTimeouts: config.sessions,
+      log,
+      copyFile: config.audit.copyFile,
+      checkpointEvery: config.audit.checkpointEvery,
+      events,
     }),
   });
   await app.listen({ port: config.server.port, host: config.server.host });
@@ -64,6 +96,8 @@ export async function startServer(config: Config, log: Logger, version: string):
       stopWatching();
       await closeHttp(redirect);
       await app.close();
+      await alerts.close();
+      await counterStore.close();
       await runtime.close();
     },
   };

@@ -4,9 +4,22 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
 
+// Kysely prepares every query afresh; preparing costs more than running a small query, so the
+// adapted statements are kept per SQL text (the set of distinct query shapes is small and fixed).
+const maxCachedStatements = 500;
+
 export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
   return {
-    prepare: (sql) => adaptStatement(database.prepare(sql)),
+    prepare: (sql) => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = adaptStatement(database.prepare(sql));
+        if (statements.size >= maxCachedStatements) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
     // Kysely's destroy() and our own close() may both try to close the handle.
     close: () => {
       if (database.isOpen) database.close();

@@ -12,9 +12,11 @@ import type { SchemaMigration } from "./migrations/schema-migration.ts";
 const vaultTables = ["blob_objects", "tenant_keys", "tenants", "vault_keyring", "vault_seal"];
 const identityTables = [
   "api_keys", "devices", "group_members", "groups", "invitations", "login_challenges", "memberships", "message_outbox",
-  "oidc_identities", "one_time_links", "operators", "recovery_codes", "sessions", "users", "webauthn_credentials",
+  "oidc_identities", "oidc_login_attempts", "one_time_links", "operator_sessions", "operators", "recovery_codes", "sessions", "users", "webauthn_challenges", "webauthn_credentials",
 ];
-const allTables = [...vaultTables, ...identityTables].sort();
+const auditTables = ["audit_chain_heads", "audit_checkpoints", "audit_records", "service_keys", "phone_verifications"];
+const alertTables = ["alert_channels", "alert_deliveries"];
+const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables].sort();
 const now = "2025-01-01T00:00:00.000Z";
 
 for (const kind of databaseKinds) {

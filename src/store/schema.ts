@@ -65,6 +65,8 @@ export type UsersTable = {
   phone_verified_at: string | null;
   totp_secret_ciphertext: Uint8Array | null;
   totp_enabled_at: string | null;
+  /** The last TOTP time step used to sign in: a code is good once. */
+  totp_last_step: Generated<number | null>;
   status: Generated<"active" | "disabled">;
   created_at: string;
   updated_at: string;
@@ -131,6 +133,8 @@ export type LoginChallengesTable = {
   expires_at: string;
   consumed_at: string | null;
   created_at: string;
+  /** When the code went out; users with a stronger factor get it only on request. */
+  code_sent_at: Generated<string | null>;
 };
 
 export type OneTimeLinksTable = {
@@ -151,9 +155,33 @@ export type WebauthnCredentialsTable = {
   counter: Generated<number>;
   transports: Generated<string>;
   created_at: string;
+  last_used_at: Generated<string | null>;
+};
+
+export type WebauthnChallengesTable = {
+  id: string;
+  challenge_hash: string;
+  purpose: "registration" | "authentication";
+  user_id: string;
+  session_id: string | null;
+  login_challenge_id: string | null;
+  expires_at: string;
+  consumed_at: string | null;
+  created_at: string;
 };
 
 export type OidcIdentitiesTable = { issuer: string; subject: string; user_id: string; created_at: string };
+
+export type OidcLoginAttemptsTable = {
+  state_hash: string;
+  binding_hash: string;
+  provider_id: string;
+  tenant_hint: string | null;
+  ip: string;
+  expires_at: string;
+  consumed_at: string | null;
+  created_at: string;
+};
 
 export type ApiKeysTable = {
   id: string;
@@ -176,6 +204,21 @@ export type OperatorsTable = {
   totp_secret_ciphertext: Uint8Array;
   created_at: string;
   disabled_at: string | null;
+  /** The last TOTP time step used to sign in: a code for it or an earlier step is refused. */
+  totp_last_step: number | null;
+};
+
+export type OperatorSessionsTable = {
+  id: string;
+  token_hash: string;
+  operator_id: string;
+  ip: string;
+  user_agent: string;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string;
+  revoked_at: string | null;
 };
 
 export type MessageOutboxTable = {
@@ -186,7 +229,85 @@ export type MessageOutboxTable = {
   created_at: string;
 };
 
+export type AuditRecordsTable = {
+  chain_id: string;
+  seq: number;
+  id: string;
+  at: string;
+  tenant_id: string | null;
+  actor_type: "user" | "api_key" | "operator" | "anonymous" | "system";
+  actor_id: string | null;
+  ip: string;
+  action: string;
+  object: string;
+  details: string;
+  request_id: string | null;
+  record_hash: string;
+  result: string;
+  status: number | null;
+  error_code: string | null;
+  subject_id: string | null;
+  result_hash: string | null;
+};
+
+export type AuditChainHeadsTable = { chain_id: string; seq: number; record_hash: string };
+
+export type AuditCheckpointsTable = { chain_id: string; seq: number; record_hash: string; at: string; key_id: string; signature: string };
+
+export type ServiceKeysTable = {
+  id: string;
+  algorithm: string;
+  public_key_pem: string;
+  private_key_ciphertext: Uint8Array;
+  created_at: string;
+  retired_at: string | null;
+};
+
+export type PhoneVerificationsTable = {
+  user_id: string;
+  phone_ciphertext: Uint8Array;
+  code_hash: string;
+  attempts: Generated<number>;
+  expires_at: string;
+  created_at: string;
+};
+
+export type AlertChannelsTable = {
+  tenant_id: string;
+  id: string;
+  kind: "webhook" | "email";
+  target_ciphertext: Uint8Array;
+  secret_ciphertext: Uint8Array | null;
+  /** JSON array of event types; empty means every type. */
+  event_types: string;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+};
+
+export type AlertDeliveriesTable = {
+  id: string;
+  /** Null for the operator's channels. */
+  tenant_id: string | null;
+  channel_id: string;
+  channel_kind: "webhook" | "email";
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  outcome: "delivered" | "retrying" | "failed";
+  http_status: number | null;
+  error: string | null;
+  at: string;
+};
+
 export type DatabaseSchema = {
+  alert_channels: AlertChannelsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  phone_verifications: PhoneVerificationsTable;
+  audit_records: AuditRecordsTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  service_keys: ServiceKeysTable;
   users: UsersTable;
   memberships: MembershipsTable;
   groups: GroupsTable;
@@ -198,9 +319,12 @@ export type DatabaseSchema = {
   one_time_links: OneTimeLinksTable;
   recovery_codes: RecoveryCodesTable;
   webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
   oidc_identities: OidcIdentitiesTable;
+  oidc_login_attempts: OidcLoginAttemptsTable;
   api_keys: ApiKeysTable;
   operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
   message_outbox: MessageOutboxTable;
   vault_seal: VaultSealTable;
   vault_keyring: VaultKeyringTable;

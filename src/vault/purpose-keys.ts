@@ -9,7 +9,10 @@ export type MacPurpose =
   | "one-time-code"
   | "api-key-secret"
   | "device-cookie"
-  | "audit-value";
+  | "oidc-login"
+  | "recovery-code"
+  | "audit-value"
+  | "audit-chain";
 
 export function derivePurposeKey(rootKey: Buffer, installationId: string, purpose: MacPurpose): Buffer {
   return Buffer.from(hkdfSync("sha256", rootKey, installationId, `strongroom/purpose-key/v1/${purpose}`, 32));

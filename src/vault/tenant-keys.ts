@@ -11,6 +11,7 @@ export type TenantKeyLimits = { usesPerKey: number; reserveBlock: number };
 export const defaultTenantKeyLimits: TenantKeyLimits = { usesPerKey: 2 ** 32 - 2 ** 20, reserveBlock: 1024 };
 
 const maxCachedKeys = 10_000;
+const keyRecheckMs = 30_000;
 
 type TermKeys = { activeTerm(): number; termKey(term: number): Promise<Buffer> };
 
@@ -18,6 +19,9 @@ type ActiveKey = { kek: KeyEncryptionKey; remaining: number };
 
 export function createTenantKeys(repository: VaultRepository, terms: TermKeys, limits: TenantKeyLimits) {
   const opened = new Map<string, KeyEncryptionKey>();
+  // When each opened key was last seen in the database: a key erased on another node stops opening
+  // here within this long, without a database read on every decryption.
+  const confirmedAt = new Map<string, number>();
   const active = new Map<string, ActiveKey>();
   const locks = new Map<string, Promise<unknown>>();
 
@@ -33,7 +37,10 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
     const key = unwrapKey(termKey, associatedData(stored.tenantId, stored.version, stored.keyringTerm), stored.wrappedKey);
     const kek = { tenantId: stored.tenantId, version: stored.version, key };
     // Dropped, not zeroed: a caller may still hold the buffer mid-operation. Zeroing happens on seal.
-    if (opened.size >= maxCachedKeys) opened.clear();
+    if (opened.size >= maxCachedKeys) {
+      opened.clear();
+      confirmedAt.clear();
+    }
     opened.set(cacheKey, kek);
     return kek;
   }
@@ -88,6 +95,7 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
   function forgetAll(): void {
     for (const kek of opened.values()) kek.key.fill(0);
     opened.clear();
+    confirmedAt.clear();
     active.clear();
   }
 
@@ -106,9 +114,17 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
     },
 
     async keyForOpening(tenantId: string, version: number): Promise<KeyEncryptionKey> {
+      const cacheKey = `${tenantId}\u0000${version}`;
+      const cached = opened.get(cacheKey);
+      if (cached && Date.now() - (confirmedAt.get(cacheKey) ?? 0) < keyRecheckMs) return cached;
       const stored = await repository.readTenantKey(tenantId, version);
-      if (!stored) throw new AppError("key_not_found", "the key for this data does not exist (erased or never created)");
-      return unwrapStored(stored);
+      if (!stored) {
+        opened.delete(cacheKey);
+        throw new AppError("key_not_found", "the key for this data does not exist (erased or never created)");
+      }
+      const kek = await unwrapStored(stored);
+      confirmedAt.set(cacheKey, Date.now());
+      return kek;
     },
 
     // Crypto-shredding: without its keys, every copy of the tenant's data is unreadable.

@@ -28,6 +28,8 @@ const now = () => new Date().toISOString();
 
 export function createVaultRepository(db: Kysely<DatabaseSchema>) {
   return {
+    db,
+
     async readSealConfig(): Promise<SealConfig | undefined> {
       const row = await db.selectFrom("vault_seal").selectAll().where("id", "=", 1).executeTakeFirst();
       if (!row) return undefined;

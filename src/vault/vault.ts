@@ -9,6 +9,7 @@ import { createTenantData } from "./tenant-data.ts";
 import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
 import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
 import type { SealConfig, VaultRepository } from "./vault-repository.ts";
+import { createServiceSigningKey } from "./service-signing-key.ts";
 
 export type SealStatus = {
   initialized: boolean;
@@ -141,6 +142,9 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     },
   };
 
+  const data = createTenantData(guardedTenantKeys);
+  const serviceKey = createServiceSigningKey(repository.db, () => data);
+
   return {
     async status(): Promise<SealStatus> {
       await loadSealConfig();
@@ -219,6 +223,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       return serially(async () => {
         pendingShares = [];
         tenantKeys.forgetAll();
+        serviceKey.forget();
         if (unsealed) {
           for (const key of unsealed.purposeKeys.values()) key.fill(0);
           unsealed.rootKey.fill(0);
@@ -299,7 +304,10 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     tenantKeys: guardedTenantKeys,
 
     // Seal and open tenant data; refuses while sealed.
-    data: createTenantData(guardedTenantKeys),
+    data,
+
+    // The service's Ed25519 signing key (audit checkpoints, document seals).
+    serviceKey,
   };
 }
 

@@ -32,7 +32,7 @@ export class WebClient {
       else this.cookies.set(name, value);
     }
     this.bodies.push(response.text);
-    if (response.headers["content-type"]?.includes("json")) {
+    if (response.headers["content-type"]?.startsWith("application/json")) {
       const json = response.json() as { csrfToken?: string };
       if (json.csrfToken) this.csrfToken = json.csrfToken;
     }

@@ -1,11 +1,25 @@
 // /v1/sys: health and unseal answer anyone (a sealed node must be unsealable); seal and rotate are
-// operator actions and answer only from the operator CIDRs.
+// operator actions: they answer only from the operator CIDRs and, once an operator account exists,
+// only to a signed-in operator (see modules/operators/operator-access.ts for the bootstrap rule).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../../errors/app-error.ts";
+import { createOperatorAccess, optionalOperatorOf } from "../../modules/operators/operator-access.ts";
+import type { OperatorDeps } from "../../modules/operators/operator-deps.ts";
+import { registerOperatorRoutes } from "../../modules/operators/operator-routes.ts";
 import type { Vault } from "../../vault/vault.ts";
 import type { AddressFilter } from "../ip-filter.ts";
+import type { AbuseGuard } from "../../modules/abuse/abuse-guard.ts";
+import { registerAbuseRoutes } from "../../modules/abuse/abuse-routes.ts";
 
-type SysRouteOptions = { vault: Vault; operatorFilter: AddressFilter; version: string };
+type SysRouteOptions = {
+  vault: Vault;
+  operatorFilter: AddressFilter;
+  version: string;
+  /** Operator accounts and sessions; absent only in tests of the bare server (then address-only). */
+  operators?: OperatorDeps | undefined;
+  /** Automatic bans, which operators list and lift. */
+  abuse?: AbuseGuard | undefined;
+};
 
 const sealStatusSchema = {
   type: "object",
@@ -30,11 +44,14 @@ const unsealBodySchema = {
 export async function registerSysRoutes(app: FastifyInstance, options: SysRouteOptions): Promise<void> {
   const { vault, operatorFilter } = options;
 
-  const requireOperatorAddress = async (request: FastifyRequest) => {
+  const operatorAccess = options.operators ? createOperatorAccess(options.operators, operatorFilter) : undefined;
+  const requireOperator = operatorAccess?.requireOperator ?? (async (request: FastifyRequest) => {
     if (!operatorFilter.allows(request.ip)) {
       throw new AppError("ip_not_allowed", "the operator API does not answer from this address");
     }
-  };
+  });
+  if (options.operators && operatorAccess) await registerOperatorRoutes(app, options.operators, operatorAccess);
+  if (options.abuse) await registerAbuseRoutes(app, { guard: options.abuse, requireOperator });
 
   app.get("/v1/sys/health", async (_request, reply) => {
     const status = await vault.status();
@@ -62,15 +79,15 @@ export async function registerSysRoutes(app: FastifyInstance, options: SysRouteO
     },
   );
 
-  app.post("/v1/sys/seal", { preHandler: requireOperatorAddress }, async (request) => {
+  app.post("/v1/sys/seal", { preHandler: requireOperator }, async (request) => {
     const status = await vault.seal();
-    request.log.warn({ event: "vault_sealed" }, "vault sealed by operator request");
+    request.log.warn({ event: "vault_sealed", operatorId: optionalOperatorOf(request)?.operator.id }, "vault sealed by operator request");
     return presentSealStatus(status);
   });
 
-  app.post("/v1/sys/rotate", { preHandler: requireOperatorAddress }, async (request) => {
+  app.post("/v1/sys/rotate", { preHandler: requireOperator }, async (request) => {
     const { term } = await vault.rotate();
-    request.log.warn({ event: "keyring_rotated", term }, "keyring rotated");
+    request.log.warn({ event: "keyring_rotated", term, operatorId: optionalOperatorOf(request)?.operator.id }, "keyring rotated");
     return { term };
   });
 }

@@ -6,6 +6,7 @@ import { type Authenticator, csrfTokenFor, userOf } from "../../http/authenticat
 import { clearSessionCookie, deviceCookieName, readCookie, setDeviceCookie, setSessionCookie } from "../../http/cookies.ts";
 import { signUp } from "../accounts/sign-up.ts";
 import { createUserRepository } from "../accounts/user-repository.ts";
+import { completePhoneVerification, removePhone, startPhoneVerification, verifiedPhoneOf } from "../accounts/verify-phone.ts";
 import { openUserField } from "../accounts/user-fields.ts";
 import { createTenantRepository } from "../tenants/tenant-repository.ts";
 import { deviceCookieValue } from "./devices.ts";
@@ -47,8 +48,9 @@ export async function registerAuthRoutes(app: FastifyInstance, deps: IdentityDep
 
   app.post<{ Body: { email: string; password: string } }>("/v1/auth/login", { schema: body({ email, password }, ["email", "password"]) }, async (request, reply) => {
     const result = await logIn(deps, request.body.email, request.body.password, client(request));
-    if (result.kind === "code_required") {
-      return reply.code(202).send({ status: "code_required", challengeToken: result.challengeToken, channel: result.channel });
+    if (result.kind !== "session") {
+      const { kind, ...challenge } = result;
+      return reply.code(202).send({ status: kind, ...challenge });
     }
     return signedIn(reply, result.token, result.session);
   });
@@ -58,6 +60,7 @@ export async function registerAuthRoutes(app: FastifyInstance, deps: IdentityDep
   }, async (request, reply) => {
     const verified = await verifySignInCode(deps, request.body.challengeToken, request.body.code.trim(), client(request));
     setDeviceCookie(reply, deviceCookieValue(deps.vault, verified.deviceId));
+    deps.events.emit({ type: "new_device_login", tenantId: null, ip: request.ip, userId: verified.session.user_id, details: { deviceId: verified.deviceId } });
     return signedIn(reply, verified.token, verified.session);
   });
 
@@ -102,6 +105,10 @@ export async function registerAuthRoutes(app: FastifyInstance, deps: IdentityDep
     const membership = await createTenantRepository(deps.db).membership(request.body.tenantId, session.user_id);
     if (!membership) throw new AppError("not_found", "no such company");
     if (membership.status !== "active") throw new AppError("account_suspended", "your membership of this company is suspended");
+    if (session.second_factor === "oidc") {
+      const tenant = await deps.db.selectFrom("tenants").select("oidc_allowed").where("id", "=", request.body.tenantId).executeTakeFirst();
+      if (!tenant?.oidc_allowed) throw new AppError("oidc_not_allowed", "this company does not allow sign-in with an outside provider: sign in with your password");
+    }
     await deps.sessions.setTenant(session.id, request.body.tenantId);
     return { activeTenantId: request.body.tenantId };
   });
@@ -121,6 +128,27 @@ export async function registerAuthRoutes(app: FastifyInstance, deps: IdentityDep
     const { session } = userOf(request);
     if (!(await deps.sessions.revoke(session.user_id, request.params.sessionId))) throw new AppError("not_found", "no such session");
     return { status: "revoked" };
+  });
+
+  app.get("/v1/auth/phone", { preHandler: auth.requireUser }, async (request) => ({ phone: await verifiedPhoneOf(deps, userOf(request).userId) }));
+
+  app.post<{ Body: { phone: string } }>("/v1/auth/phone", {
+    preHandler: auth.requireUser, schema: body({ phone: { type: "string", minLength: 8, maxLength: 32 } }, ["phone"]),
+  }, async (request, reply) => {
+    await startPhoneVerification(deps, userOf(request).userId, request.body.phone);
+    return reply.code(202).send({ status: "code_sent" });
+  });
+
+  app.post<{ Body: { code: string } }>("/v1/auth/phone/verify", {
+    preHandler: auth.requireUser, schema: body({ code: { type: "string", minLength: 1, maxLength: 12 } }, ["code"]),
+  }, async (request) => {
+    await completePhoneVerification(deps, userOf(request).userId, request.body.code.trim());
+    return { status: "verified" };
+  });
+
+  app.delete("/v1/auth/phone", { preHandler: auth.requireUser }, async (request) => {
+    await removePhone(deps, userOf(request).userId);
+    return { status: "removed" };
   });
 
   app.post<{ Body: { email: string } }>("/v1/auth/password-reset", { schema: body({ email }, ["email"]) }, async (request, reply) => {

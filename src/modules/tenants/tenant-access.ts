@@ -7,6 +7,7 @@ import { createAddressFilter } from "../../http/ip-filter.ts";
 import type { Principal } from "../../http/authenticate.ts";
 import type { DatabaseSchema, Role } from "../../store/schema.ts";
 import type { ApiScope } from "../api-keys/api-keys.ts";
+import { requireStrongFactorForAdminAction } from "../second-factors/admin-mfa-rule.ts";
 import { requireRoleFor, type TenantAction } from "./tenant-policy.ts";
 
 export type TenantAccess = { tenantId: string; role: Role | undefined; principal: Principal };
@@ -21,6 +22,7 @@ const scopeFor: Record<TenantAction, ApiScope> = {
   manage_groups: "admin",
   manage_api_keys: "admin",
   manage_settings: "admin",
+  view_audit: "admin",
   transfer_ownership: "admin",
 };
 
@@ -33,7 +35,7 @@ export async function requireTenantAccess(
 ): Promise<TenantAccess> {
   const notFound = new AppError("not_found", "no such company");
   if (typeof tenantId !== "string" || tenantId.length > 64) throw notFound;
-  const tenant = await db.selectFrom("tenants").select(["id", "ip_allowlist"]).where("id", "=", tenantId).executeTakeFirst();
+  const tenant = await db.selectFrom("tenants").select(["id", "ip_allowlist", "require_admin_mfa"]).where("id", "=", tenantId).executeTakeFirst();
   if (!tenant) throw notFound;
 
   if (principal.kind === "api_key") {
@@ -51,6 +53,7 @@ export async function requireTenantAccess(
   if (membership.status !== "active") throw new AppError("account_suspended", "your membership of this company is suspended");
   requireAllowedAddress(tenant.ip_allowlist, clientIp);
   requireRoleFor(membership.role, action);
+  requireStrongFactorForAdminAction({ requireAdminMfa: tenant.require_admin_mfa, role: membership.role, action, secondFactor: principal.session.second_factor });
   return { tenantId, role: membership.role, principal };
 }
 

@@ -12,6 +12,7 @@ export type TenantAction =
   | "manage_groups"
   | "manage_api_keys"
   | "manage_settings"
+  | "view_audit"
   | "transfer_ownership";
 
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
@@ -25,6 +26,7 @@ const leastRole: Record<TenantAction, Role> = {
   manage_groups: "admin",
   manage_api_keys: "admin",
   manage_settings: "admin",
+  view_audit: "admin",
   transfer_ownership: "owner",
 };
 

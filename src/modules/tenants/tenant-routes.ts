@@ -25,7 +25,9 @@ const body = (properties: Record<string, unknown>, required: string[]) =>
 const maxAllowlistEntries = 100;
 const maxGroupsPerTenant = 1000;
 
-export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityDeps, auth: Authenticator): Promise<void> {
+type RoleChangeListener = (tenantId: string, actorId: string, targetUserId: string, fromRole: Role | undefined, toRole: Role) => void;
+
+export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityDeps, auth: Authenticator, onRoleChange: RoleChangeListener = () => {}): Promise<void> {
   const tenants = createTenantRepository(deps.db);
   const access = (request: FastifyRequest<{ Params: TenantParams }>, action: TenantAction) =>
     requireTenantAccess(deps.db, principalOf(request), request.params.tenantId, action, request.ip);
@@ -83,6 +85,7 @@ export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityD
       throw new AppError("conflict", "a company needs at least one owner");
     }
     await tenants.setRole(granted.tenantId, member.user_id, request.body.role);
+    onRoleChange(granted.tenantId, actor.userId, member.user_id, member.role, request.body.role);
     return { userId: member.user_id, role: request.body.role };
   });
 
@@ -113,7 +116,9 @@ export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityD
     schema: { params, body: body({ email: { type: "string", minLength: 3, maxLength: 254, pattern: "^[^@\\s]+@[^@\\s]+$" }, role }, ["email", "role"]) },
   }, async (request, reply) => {
     const granted = await access(request, "invite_members");
-    const invitation = await inviteMember(deps, granted.tenantId, actingUser(granted), request.body.email, request.body.role);
+    const inviter = actingUser(granted);
+    const invitation = await inviteMember(deps, granted.tenantId, inviter, request.body.email, request.body.role);
+    onRoleChange(granted.tenantId, inviter.userId, `invitation:${invitation.id}`, undefined, request.body.role);
     return reply.code(201).send(invitation);
   });
 

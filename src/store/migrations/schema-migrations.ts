@@ -3,6 +3,12 @@
 
 import { vaultMigration } from "./001-vault.ts";
 import { identityMigration } from "./002-identity.ts";
+import { auditMigration } from "./006-audit.ts";
+import { operatorSessionsMigration } from "./005-operator-sessions.ts";
+import { secondFactorsMigration } from "./003-second-factors.ts";
+import { oidcLoginAttemptsMigration } from "./004-oidc-login-attempts.ts";
+import { phoneVerificationMigration } from "./008-phone-verification.ts";
+import { alertsMigration } from "./007-alerts.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration];

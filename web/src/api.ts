@@ -1,0 +1,81 @@
+// The JSON API client: same-origin fetch with the session cookie, the CSRF token on every write, and
+// refusals turned into ApiError values carrying the server's stable code and readable message.
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type ApiAnswer<T> = { status: number; body: T };
+
+let csrfToken: string | undefined;
+let onSessionLost: (() => void) | undefined;
+
+export function rememberCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+// Called when the server says the session is gone, so the app can show the sign-in page.
+export function whenSessionLost(listener: () => void): void {
+  onSessionLost = listener;
+}
+
+export async function apiRequest<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
+  }
+  const parsed = await response.json().catch(() => undefined) as (T & { csrfToken?: string; error?: string; message?: string }) | undefined;
+  if (!response.ok) {
+    const code = typeof parsed?.error === "string" ? parsed.error : "http_error";
+    const message = typeof parsed?.message === "string" ? parsed.message : `The server answered ${response.status}.`;
+    if (code === "session_required" || code === "session_expired") onSessionLost?.();
+    throw new ApiError(response.status, code, message);
+  }
+  if (typeof parsed?.csrfToken === "string") rememberCsrfToken(parsed.csrfToken);
+  return { status: response.status, body: parsed as T };
+}
+
+export const api = {
+  get: <T>(path: string) => apiRequest<T>("GET", path).then((answer) => answer.body),
+  post: <T>(path: string, body: unknown = {}) => apiRequest<T>("POST", path, body).then((answer) => answer.body),
+  put: <T>(path: string, body: unknown) => apiRequest<T>("PUT", path, body).then((answer) => answer.body),
+  patch: <T>(path: string, body: unknown) => apiRequest<T>("PATCH", path, body).then((answer) => answer.body),
+  delete: <T>(path: string) => apiRequest<T>("DELETE", path).then((answer) => answer.body),
+};
+
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) return sentence(error.message);
+  return "Something went wrong. Try again.";
+}
+
+// Server messages are lower-case clauses ("the code is wrong"); shown on their own they read better
+// as sentences.
+function sentence(message: string): string {
+  const trimmed = message.trim();
+  if (!trimmed) return "Something went wrong. Try again.";
+  const capitalised = trimmed[0]!.toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+// apiPath`/v1/tenants/${id}/members`: every interpolated value is URL-encoded.
+export const apiPath = (template: TemplateStringsArray, ...values: string[]) =>
+  template.reduce((built, part, index) => built + part + (index < values.length ? encodeURIComponent(values[index]!) : ""), "");
