@@ -67,6 +67,9 @@ const configSchema = z.object({
     copyFile: z.string().min(1).optional(),
     checkpointEvery: z.coerce.number().int().min(1).max(100_000).default(100),
   }).prefault({}),
+  documents: z.object({
+    maxUploadBytes: z.coerce.number().int().min(1024).max(64 * 1024 ** 3).default(250 * 1024 * 1024),
+  }).prefault({}),
   sessions: z.object({
     idleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(120),
     absoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
@@ -102,6 +105,7 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_REDIS_URL: ["redis", "url"],
   STRONGROOM_LOG_LEVEL: ["logLevel"],
   STRONGROOM_AUDIT_COPY_FILE: ["audit", "copyFile"],
+  STRONGROOM_MAX_UPLOAD_BYTES: ["documents", "maxUploadBytes"],
   STRONGROOM_ALERT_WEBHOOK_URL: ["monitoring", "operator", "webhookUrl"],
   STRONGROOM_ALERT_WEBHOOK_SECRET: ["monitoring", "operator", "webhookSecret"],
   STRONGROOM_ALERT_EMAIL: ["monitoring", "operator", "email"],

@@ -33,6 +33,7 @@ export type ErrorCode =
   | "blob_not_found"
   | "blob_key_invalid"
   | "internal_error"
+  | "malware_detected"
   | "audit_unavailable"
   | "rate_limit_unavailable"
   | "password_too_weak"

@@ -22,6 +22,10 @@ import { registerSecondFactorRoutes } from "../modules/second-factors/second-fac
 import { collectRoutesForOpenApi, registerOpenApiRoute } from "./openapi.ts";
 import { registerWebApp, type WebAppOptions } from "./web-app.ts";
 import type { AbuseGuard } from "../modules/abuse/abuse-guard.ts";
+import type { BlobStore } from "../store/blob-store.ts";
+import type { UploadScanner } from "../modules/documents/document-content.ts";
+import { registerDocumentRoutes } from "../modules/documents/document-routes.ts";
+import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
 import { createOperatorDeps } from "../modules/operators/operator-deps.ts";
 import { registerAbuseProtection } from "../modules/abuse/abuse-protection.ts";
 import { createSignInAccountLookups } from "../modules/abuse/sign-in-accounts.ts";
@@ -45,6 +49,10 @@ export type AppOptions = {
   audit?: AuditTrail;
   /** Metrics, alert channels and detectors of unusual activity. */
   monitoring?: { metrics: Metrics; alerts: AlertDispatcher; detectors: Detectors };
+  /** Files and pages: the blob store (ciphertext only), the upload limit, and an optional malware scanner. */
+  documents?: { blobStore: BlobStore; maxUploadBytes: number; scan?: UploadScanner | undefined };
+  /** Dev default only: the sealed outbox readable from loopback at /v1/dev/outbox. */
+  devOutbox?: boolean;
   /** Rate limits, progressive sign-in delays and automatic bans. */
   abuse?: AbuseGuard;
   /** The browser app (built by Vite into web/dist). */
@@ -111,6 +119,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const detectors = options.monitoring?.detectors;
     await registerTenantRoutes(app, options.identity, authenticator, detectors ? detectors.notePermissionChange : undefined);
     await registerSecondFactorRoutes(app, options.identity, authenticator);
+    if (options.documents) {
+      await registerDocumentRoutes(app, {
+        db: options.identity.db,
+        vault: options.vault,
+        ...options.documents,
+        onDownload: options.monitoring ? options.monitoring.detectors.noteDownload : undefined,
+      }, authenticator);
+    }
     await registerAuditRoutes(app, options.identity, authenticator);
     if (options.monitoring) {
       await registerMonitoringRoutes(app, { db: options.identity.db, vault: options.vault, alerts: options.monitoring.alerts }, authenticator);
@@ -119,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerOidcRoutes(app, options.identity, authenticator, options.oidc.providers, options.oidc.fetch ? { fetch: options.oidc.fetch } : {});
     }
   }
+  if (options.devOutbox && options.identity) registerDevOutboxRoute(app, { db: options.identity.db, vault: options.vault });
   registerOpenApiRoute(app, operations, options.version);
   if (options.web) await registerWebApp(app, options.web);
   return app;

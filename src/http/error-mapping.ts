@@ -53,6 +53,7 @@ const statusByCode: Record<ErrorCode, number> = {
   stream_truncated: 422,
   too_many_requests: 429,
   internal_error: 500,
+  malware_detected: 422,
   audit_unavailable: 503,
   rate_limit_unavailable: 503,
   storage_failed: 500,

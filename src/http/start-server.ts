@@ -21,6 +21,7 @@ import { devUnseal } from "../runtime/dev-unseal.ts";
 import { openRuntime, type Runtime } from "../runtime/open-runtime.ts";
 import { ensureSelfSignedCertificate } from "../vault/self-signed-certificate.ts";
 import { buildApp } from "./app.ts";
+import { removeAbandonedUploads } from "../modules/documents/document-content.ts";
 import { defaultWebDistDir } from "./web-app.ts";
 import { createRedirectServer } from "./redirect-server.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
@@ -32,6 +33,8 @@ export async function startServer(config: Config, log: Logger, version: string):
   const certificate = await certificateFor(config);
   const runtime = await openRuntime(config);
   if (config.devUnsealEnabled) await devUnseal(runtime.vault, config.dataDir, log);
+  const abandoned = await removeAbandonedUploads(runtime.database.db, runtime.blobStore);
+  if (abandoned > 0) log.warn({ abandoned }, "removed uploads that never finished (the server stopped during them)");
   if (!config.devUnsealEnabled && (config.messages.email.kind === "outbox" || config.messages.sms.kind === "outbox")) {
     log.warn({ email: config.messages.email.kind, sms: config.messages.sms.kind },
       "messages go to the dev outbox, not to people: configure messages.email (SMTP) and messages.sms for production");
@@ -66,6 +69,8 @@ export async function startServer(config: Config, log: Logger, version: string):
     abuse,
     oidc: { providers: config.oidcProviders },
     web: { distDir: defaultWebDistDir },
+    devOutbox: config.devUnsealEnabled,
+    documents: { blobStore: runtime.blobStore, maxUploadBytes: config.documents.maxUploadBytes },
     monitoring: { metrics, alerts, detectors },
     audit: createAuditTrail({
       db: runtime.database.db,

@@ -16,7 +16,8 @@ const identityTables = [
 ];
 const auditTables = ["audit_chain_heads", "audit_checkpoints", "audit_records", "service_keys", "phone_verifications"];
 const alertTables = ["alert_channels", "alert_deliveries"];
-const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables].sort();
+const documentTables = ["document_versions", "documents", "folders", "grants"];
+const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables].sort();
 const now = "2025-01-01T00:00:00.000Z";
 
 for (const kind of databaseKinds) {

@@ -300,7 +300,61 @@ export type AlertDeliveriesTable = {
   at: string;
 };
 
+export type FoldersTable = {
+  tenant_id: string;
+  id: string;
+  parent_id: string | null;
+  name_ciphertext: Uint8Array;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+};
+
+export type DocumentsTable = {
+  tenant_id: string;
+  id: string;
+  folder_id: string | null;
+  kind: "file" | "page";
+  title_ciphertext: Uint8Array;
+  current_version: Generated<number>;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+};
+
+export type DocumentVersionsTable = {
+  tenant_id: string;
+  document_id: string;
+  version: number;
+  blob_key: string;
+  size: Generated<number>;
+  sealed_size: Generated<number>;
+  content_type: string;
+  filename_ciphertext: Uint8Array | null;
+  created_by: string;
+  created_at: string;
+  state: "uploading" | "complete";
+};
+
+export type Permission = "view" | "edit" | "manage";
+
+export type GrantsTable = {
+  tenant_id: string;
+  resource_type: "folder" | "document";
+  resource_id: string;
+  principal_type: "user" | "group";
+  principal_id: string;
+  permission: Permission;
+  created_by: string;
+  created_at: string;
+};
+
 export type DatabaseSchema = {
+  folders: FoldersTable;
+  documents: DocumentsTable;
+  document_versions: DocumentVersionsTable;
+  grants: GrantsTable;
   alert_channels: AlertChannelsTable;
   alert_deliveries: AlertDeliveriesTable;
   phone_verifications: PhoneVerificationsTable;

@@ -77,8 +77,6 @@ export function createSealStream(
   };
 
   return new Transform({
-    readableHighWaterMark: process.env.SR_RHWM ? Number(process.env.SR_RHWM) : undefined,
-    writableHighWaterMark: process.env.SR_WHWM ? Number(process.env.SR_WHWM) : undefined,
     transform(chunk: Buffer, _encoding, callback) {
       try {
         sendHeader(this);

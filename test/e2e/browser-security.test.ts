@@ -126,8 +126,10 @@ describe("web app security pages in Chromium", { skip: await browserSkipReason()
   let passkeyPage: Page;
   let tenantId: string;
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  async function newPage(options: { phone?: boolean } = {}): Promise<Page> {
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true, viewport: options.phone ? { width: 390, height: 844 } : { width: 1280, height: 900 }, isMobile: options.phone, hasTouch: options.phone,
+    });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
@@ -415,13 +417,14 @@ describe("web app security pages in Chromium", { skip: await browserSkipReason()
     await page.goto(`${base}/company`);
     const rules = page.getByRole("list", { name: "Sign-in rules" });
     const outside = rules.getByRole("listitem").filter({ hasText: "Sign-in with an outside provider" });
-    await outside.getByText("not allowed", { exact: true }).waitFor();
-    await outside.getByRole("button", { name: "Allow" }).click();
+    // Allowed unless a company says otherwise.
     await outside.getByText("allowed", { exact: true }).waitFor();
-    assert.equal((await (await page.request.get(`${base}/v1/tenants/${tenantId}/oidc`)).json()).oidcAllowed, true);
     await outside.getByRole("button", { name: "Stop allowing" }).click();
     await outside.getByRole("button", { name: "Yes" }).click();
     await outside.getByText("not allowed", { exact: true }).waitFor();
+    assert.equal((await (await page.request.get(`${base}/v1/tenants/${tenantId}/oidc`)).json()).oidcAllowed, false);
+    await outside.getByRole("button", { name: "Allow" }).click();
+    await outside.getByText("allowed", { exact: true }).waitFor();
     await rules.getByRole("button", { name: "Require" }).click();
     await rules.getByText("required", { exact: true }).waitFor();
 
@@ -552,6 +555,22 @@ describe("web app security pages in Chromium", { skip: await browserSkipReason()
     await message.getByText("to dev@secure.example", { exact: false }).waitFor();
     assert.equal(await message.getByRole("link").getAttribute("href"), "https://localhost/accept-invitation#token=devoutboxexampletoken0000");
     await shot(page, "10-dev-outbox");
+  });
+
+  it("the new pages fit a phone-sized screen without sideways scrolling", async () => {
+    const page = await newPage({ phone: true });
+    const since = mail.received.length;
+    await passwordStep(page);
+    await page.getByLabel("Sign-in code").fill(codeIn(await mail.next(alice.email, since)));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await welcome(page);
+    for (const [path, name] of [["/account/security", "11-phone-security"], ["/company/audit", "12-phone-audit"], ["/company/alerts", "13-phone-alerts"], ["/dev/outbox", "14-phone-outbox"]] as const) {
+      await page.goto(`${base}${path}`);
+      await page.getByRole("heading").first().waitFor();
+      await page.waitForLoadState("networkidle");
+      await shot(page, name);
+      assert.equal(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), true, `${path} scrolls sideways on a phone`);
+    }
   });
 
   it("no page reported a CSP violation or an uncaught error", () => {

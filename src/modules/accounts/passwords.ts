@@ -1,5 +1,6 @@
 // Password hashing with argon2id at OWASP parameters, re-hash when parameters change, and the
 // NIST 800-63B policy: at least 12 characters, not a common password, no composition rules.
+import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
 import { AppError } from "../../errors/app-error.ts";
 import { isCommonPassword } from "./common-passwords.ts";
@@ -23,8 +24,26 @@ export function checkPasswordPolicy(password: string): void {
   }
 }
 
+// Argon2 is deliberately slow and runs on worker threads; left unbounded, a burst of sign-ins takes
+// every core and the event loop stops answering. At most (cores - 1) run at once; the rest queue.
+const maxConcurrentHashes = Math.max(1, availableParallelism() - 1);
+let runningHashes = 0;
+const waitingHashes: (() => void)[] = [];
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (runningHashes >= maxConcurrentHashes) await new Promise<void>((resolve) => waitingHashes.push(resolve));
+  else runningHashes += 1;
+  try {
+    return await work();
+  } finally {
+    const next = waitingHashes.shift();
+    if (next) next();
+    else runningHashes -= 1;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password.normalize("NFKC"), passwordHashParameters);
+  return withHashSlot(() => hash(password.normalize("NFKC"), passwordHashParameters));
 }
 
 // A stand-in hash so a login for an unknown e-mail costs the same time as a real one.
@@ -34,7 +53,7 @@ export async function verifyPassword(storedHash: string | null, password: string
   decoyHash ??= hashPassword("decoy password that never matches");
   const target = storedHash ?? (await decoyHash);
   try {
-    const matches = await verify(target, password.normalize("NFKC"));
+    const matches = await withHashSlot(() => verify(target, password.normalize("NFKC")));
     return matches && storedHash !== null;
   } catch {
     return false;

@@ -9,6 +9,7 @@ import { secondFactorsMigration } from "./003-second-factors.ts";
 import { oidcLoginAttemptsMigration } from "./004-oidc-login-attempts.ts";
 import { phoneVerificationMigration } from "./008-phone-verification.ts";
 import { alertsMigration } from "./007-alerts.ts";
+import { documentsMigration } from "./009-documents.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration];

@@ -6,7 +6,7 @@ import { useState, type ComponentType } from "react";
 import { api } from "../api.ts";
 import { Alert, Field, Form, Notice, useAction } from "../components/form.tsx";
 import { Page } from "../components/layout.tsx";
-import { passkeyAssertion, type RequestOptionsJSON } from "../webauthn.ts";
+import { passkeyAssertion, passkeysSupported, type RequestOptionsJSON } from "../webauthn.ts";
 import type { SignInAnswer } from "./log-in.tsx";
 
 type MethodProps = { challengeToken: string; onAnswer(answer: SignInAnswer): Promise<void> };
@@ -82,7 +82,8 @@ export function SecondFactorStep(props: Props) {
   const usable = Object.keys(secondFactorMethods).filter((method) => props.methods.includes(method));
   const strong = usable.filter((method) => !secondFactorMethods[method]!.fallback);
   const fallback = usable.find((method) => secondFactorMethods[method]!.fallback);
-  const [chosen, setChosen] = useState(usable[0]);
+  // A browser without passkeys starts on the next method the account has.
+  const [chosen, setChosen] = useState(usable.find((name) => name !== "passkey" || passkeysSupported()) ?? usable[0]);
   const method = chosen ? secondFactorMethods[chosen] : undefined;
   return (
     <Page title="Confirm it is you" narrow intro="Your account is protected by a second factor.">

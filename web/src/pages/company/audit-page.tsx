@@ -153,24 +153,26 @@ function AuditLog(props: { tenantId: string; name: string; role: Role }) {
           <div className="table-scroll">
             <table className="table audit" aria-label="Audit records">
               <thead>
-                <tr>
-                  <th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Object and details</th>
-                  <th scope="col">Result</th><th scope="col">From</th>
-                </tr>
+                <tr><th scope="col">When</th><th scope="col">Who, from where</th><th scope="col">Action</th><th scope="col">Result</th></tr>
               </thead>
               <tbody>
                 {records.map((record) => (
                   <tr key={record.id}>
-                    <td><time dateTime={record.at}>{formatExactTime(record.at)}</time></td>
-                    <td>{who(record)}</td>
-                    <td><code>{breakableAction(record.action)}</code></td>
-                    <td className="audit-details">{describe(record)}</td>
-                    <td>
-                      <span className={record.result === "ok" ? "badge ok" : "badge warn"}>{record.result}</span>
-                      {record.status !== null && <span className="muted"> {record.status}</span>}
-                      {record.errorCode && <span className="muted"> {record.errorCode}</span>}
+                    <td data-label="When"><time dateTime={record.at}>{formatExactTime(record.at)}</time></td>
+                    <td data-label="Who"><div>{who(record)}<br /><code className="muted">{record.ip}</code></div></td>
+                    <td data-label="Action">
+                      <div>
+                        <code>{breakableAction(record.action)}</code>
+                        {describe(record) && <span className="audit-details">{describe(record)}</span>}
+                      </div>
                     </td>
-                    <td className="nowrap"><code>{record.ip}</code></td>
+                    <td data-label="Result">
+                      <div>
+                        <span className={record.result === "ok" ? "badge ok" : "badge warn"}>{record.result}</span>
+                        {record.status !== null && <span className="muted"> {record.status}</span>}
+                        {record.errorCode && <span className="audit-details">{record.errorCode}</span>}
+                      </div>
+                    </td>
                   </tr>
                 ))}
               </tbody>

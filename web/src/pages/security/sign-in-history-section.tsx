@@ -36,12 +36,14 @@ export function SignInHistorySection(props: { userId: string }) {
             <tbody>
               {history.data.map((signIn, index) => (
                 <tr key={`${signIn.at}-${index}`}>
-                  <td>{formatTime(signIn.at)}</td>
-                  <td>{steps[signIn.action] ?? signIn.action}</td>
-                  <td><code>{signIn.ip}</code></td>
-                  <td>
-                    <span className={signIn.result === "ok" ? "badge ok" : "badge warn"}>{resultNames[signIn.result]}</span>
-                    {signIn.errorCode && <span className="muted"> {signIn.errorCode.replace(/_/g, " ")}</span>}
+                  <td data-label="When">{formatTime(signIn.at)}</td>
+                  <td data-label="Step">{steps[signIn.action] ?? signIn.action}</td>
+                  <td data-label="From"><code>{signIn.ip}</code></td>
+                  <td data-label="Result">
+                    <div>
+                      <span className={signIn.result === "ok" ? "badge ok" : "badge warn"}>{resultNames[signIn.result]}</span>
+                      {signIn.errorCode && <span className="muted"> {signIn.errorCode.replace(/_/g, " ")}</span>}
+                    </div>
                   </td>
                 </tr>
               ))}
