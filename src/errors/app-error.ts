@@ -33,7 +33,6 @@ export type ErrorCode =
   | "blob_not_found"
   | "blob_key_invalid"
   | "internal_error"
-  | "malware_detected"
   | "audit_unavailable"
   | "rate_limit_unavailable"
   | "password_too_weak"
@@ -58,7 +57,10 @@ export type ErrorCode =
   | "csrf_failed"
   | "account_suspended"
   | "insufficient_scope"
-  | "api_key_invalid";
+  | "api_key_invalid"
+  | "malware_detected"
+  | "scanner_unavailable"
+  | "scan_too_large";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -53,7 +53,6 @@ const statusByCode: Record<ErrorCode, number> = {
   stream_truncated: 422,
   too_many_requests: 429,
   internal_error: 500,
-  malware_detected: 422,
   audit_unavailable: 503,
   rate_limit_unavailable: 503,
   storage_failed: 500,
@@ -62,6 +61,9 @@ const statusByCode: Record<ErrorCode, number> = {
   config_invalid: 500,
   not_initialized: 503,
   sealed: 503,
+  malware_detected: 422,
+  scanner_unavailable: 503,
+  scan_too_large: 413,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

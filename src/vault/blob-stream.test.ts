@@ -2,7 +2,7 @@
 // failure, and Range reads that decrypt exactly the chunks they need.
 
 import assert from "node:assert/strict";
-import { randomBytes, randomInt } from "node:crypto";
+import { createDecipheriv, randomBytes, randomInt } from "node:crypto";
 import { describe, it } from "node:test";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,7 +17,7 @@ import {
   sealedSizeFor,
   STREAM_HEADER_LENGTH,
 } from "./blob-stream.ts";
-import { readEnvelopeKeyVersion } from "./envelope.ts";
+import { encodeEncryptionContext, KEY_HEADER_LENGTH, readEnvelopeKeyVersion, unwrapDataKey } from "./envelope.ts";
 import type { EncryptionContext, KeyEncryptionKey, KeyEncryptionKeyLookup } from "./key-encryption-key.ts";
 
 const kekA: KeyEncryptionKey = { tenantId: "tenant-a", version: 2, key: randomBytes(32) };
@@ -94,9 +94,9 @@ describe("blob stream round trip", () => {
     });
   }
 
-  it("round-trips several MiB at the default chunk size and at 64 KiB", async () => {
+  it("round-trips several MiB at the default chunk size and at 1 MiB", async () => {
     const plaintext = randomBytes(5 * 1024 * 1024 + 123);
-    for (const chunkSize of [DEFAULT_CHUNK_SIZE, 64 * 1024]) {
+    for (const chunkSize of [DEFAULT_CHUNK_SIZE, 1024 * 1024]) {
       const { sink, bytes } = collector();
       await pipeline(Readable.from([plaintext]), createSealStream(kekA, context, { chunkSize }), sink);
       const sealed = bytes();
@@ -245,6 +245,123 @@ describe("blob stream tampering", () => {
     const sealed = Buffer.from(await seal(plaintext));
     sealed[2] = 0x09;
     await assert.rejects(open(sealed), { code: "decrypt_failed", message: /format version 9/ });
+  });
+});
+
+describe("blob stream format stability and chunk independence", () => {
+  // Sealed by the implementation before chunk ciphers took a key object and reused their nonce buffer
+  // (commit dd43bcf), chunk size 64, plaintext byte i = (7i + 3) mod 256. They must keep opening.
+  const fixtureKek: KeyEncryptionKey = {
+    tenantId: "tenant-a",
+    version: 3,
+    key: Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex"),
+  };
+  const fixtureLookup: KeyEncryptionKeyLookup = async (tenantId, version) => {
+    if (tenantId !== fixtureKek.tenantId || version !== fixtureKek.version) throw new AppError("key_not_found", "no such key");
+    return fixtureKek;
+  };
+  const fixtureContext: EncryptionContext = { tenantId: "tenant-a", objectType: "blob", objectId: "format-v1-fixture", objectVersion: 1 };
+  const fixturePlaintext = (length: number): Buffer => Buffer.from(Array.from({ length }, (_, i) => (i * 7 + 3) & 0xff));
+  const fixtures: Array<[number, string]> = [
+    [
+      200,
+      "535201020000000393dcbe31907b8f0bafb7652fc7ece00dcb8f41c5cd91f1f1941060d4c151cd70b5f14ceb1a8d36a6" +
+      "9580192e7cdc9f5356546bd97980eb18f909c9a50000004084f523f9022413b72c4ae76cfed5c7730d4080b8ffe4f847" +
+      "f818f3b613a9560d0e0b9519f5384bc1e92cdfc9c63835ea0bd91dab69896480fc32e6978bc59899f4d93b0e648dcc5c" +
+      "30c1d6c78e9efefedfdabf44343176d0550e768af5b00f7c17e1bcbd36d20b0f09a01136af4b868036a638fb7da66726" +
+      "3dd5260eeade0c97b51dd1ca61fc62b6e967f8eccc34f149c1f6a59ca0e3985924a6a4588d13f212a05ec92c45430c77" +
+      "5800d62a7c1bcd3441f9860066abb3ee15f0e0d498a109be325ec0850073c04a411138cf6f7d94ca4877012c0af3dd1d" +
+      "8e006e4ea4cb3652e63d90f25c9caa2fee9786e6f6ecac3fc07a8b737a2e35613c2e92ecad4b19998bd714da14a43e8f" +
+      "6b8199b6f98525",
+    ],
+    [
+      128,
+      "535201020000000372b65000a7857379957bb1a02708a13ad8a2f4cdf7c1648b7dcebc65d311bd8d298f08e66400e453" +
+      "b2b22a5b4c1d3000baad1e4d5b47e68c8989fcc800000040df9441c94ec7b4bc0752169cbd9611677d5bdcd941ac1c17" +
+      "c41641c49e7fc2fafe8d9f744188b898fac17a4941a698c95c95c8a4452f956c3f03736a42f9c579357f517d000d3d11" +
+      "0fd565adf415f32a65176eddd73017469058d5af72eae1335887f50bb39b8d47af50e4ec1c41a69206b45607e6a00e85" +
+      "b7b16a6409c7cefa05c4c2786c54f4f0a184a24ab4a132733fbe3d8e996283ce909c5415a8b018e131f499d3e95496",
+    ],
+    [
+      0,
+      "5352010200000003126a538e1540569583c4e59ffc2e3047dd12d396ee3307818a6dc2283da45b04e4552cffbb7d66fe" +
+      "7509d6f28598d42a6df403aaabd03fa8e8892d6300000040df861746604bcc068c959b2e5868a857b3a5f9225c4315",
+    ],
+  ];
+
+  for (const [length, hex] of fixtures) {
+    it(`opens a ${length}-byte blob sealed by the previous implementation, and still detects tampering in it`, async () => {
+      const sealed = Buffer.from(hex, "hex");
+      assert.equal(sealed.length, sealedSizeFor(length, CHUNK));
+      assert.deepEqual(await open(sealed, fixtureContext, fixtureLookup), fixturePlaintext(length));
+      const tampered = Buffer.from(sealed);
+      tampered[tampered.length - 1]! ^= 0x80;
+      await openFails(tampered, ["decrypt_failed"], fixtureContext, fixtureLookup);
+      await openFails(sealed, ["decrypt_failed"], { ...fixtureContext, objectVersion: 2 }, fixtureLookup);
+    });
+  }
+
+  it("opens a Range of a blob sealed by the previous implementation", async () => {
+    const sealed = Buffer.from(fixtures[0]![1], "hex");
+    const range = { start: 60, end: 140 };
+    const stream = await openRange(fixtureLookup, fixtureContext, async (start, end) => Readable.from([sealed.subarray(start, end + 1)]), sealed.length, range);
+    const { sink, bytes } = collector();
+    await pipeline(stream, sink);
+    assert.deepEqual(bytes(), fixturePlaintext(200).subarray(range.start, range.end + 1));
+  });
+
+  /** Decrypts every chunk on its own, straight from the documented layout, with no state shared between chunks. */
+  async function openByLayout(sealed: Buffer, chunkSize: number): Promise<Buffer> {
+    const headerBytes = sealed.subarray(0, STREAM_HEADER_LENGTH);
+    const dek = await unwrapDataKey(lookup, context, headerBytes.subarray(0, KEY_HEADER_LENGTH), "stream");
+    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
+    const sealedChunk = chunkSize + 16;
+    const count = Math.ceil((sealed.length - STREAM_HEADER_LENGTH) / sealedChunk);
+    const out: Buffer[] = [];
+    for (let index = 0; index < count; index++) {
+      const start = STREAM_HEADER_LENGTH + index * sealedChunk;
+      const chunk = sealed.subarray(start, Math.min(start + sealedChunk, sealed.length));
+      const nonce = Buffer.alloc(12);
+      headerBytes.copy(nonce, 0, 72, 79);
+      nonce.writeUInt32BE(index, 7);
+      nonce[11] = index === count - 1 ? 1 : 0;
+      const decipher = createDecipheriv("aes-256-gcm", dek, nonce, { authTagLength: 16 });
+      decipher.setAAD(aad);
+      decipher.setAuthTag(chunk.subarray(chunk.length - 16));
+      out.push(decipher.update(chunk.subarray(0, chunk.length - 16)), decipher.final());
+    }
+    return Buffer.concat(out);
+  }
+
+  it("seals every chunk of a long stream under its own nonce (prefix, counter, last flag), nothing carried over", async () => {
+    const plaintext = randomBytes(300 * CHUNK + 5);
+    const sealed = await seal(plaintext);
+    assert.deepEqual(await openByLayout(sealed, CHUNK), plaintext);
+    assert.deepEqual(await open(sealed), plaintext);
+
+    const big = randomBytes(3 * DEFAULT_CHUNK_SIZE + 1000);
+    const { sink, bytes } = collector();
+    await pipeline(Readable.from([big.subarray(0, 100_000), big.subarray(100_000)]), createSealStream(kekA, context), sink);
+    assert.deepEqual(await openByLayout(bytes(), DEFAULT_CHUNK_SIZE), big);
+  });
+
+  it("seals identical plaintext chunks to distinct ciphertexts and tags", async () => {
+    const sealed = await seal(Buffer.alloc(200 * CHUNK));
+    const seen = new Set<string>();
+    for (let index = 0; index < 200; index++) seen.add(chunkAt(sealed, index).toString("hex"));
+    assert.equal(seen.size, 200);
+  });
+
+  it("detects a flipped bit deep in a long stream, emitting only the chunks before it", async () => {
+    const plaintext = randomBytes(200 * CHUNK + 9);
+    const sealed = await seal(plaintext);
+    for (const [damagedChunk, offset] of [[0, 0], [57, 3], [150, CHUNK + 2], [199, CHUNK + 15], [200, 4]] as const) {
+      const tampered = Buffer.from(sealed);
+      tampered[STREAM_HEADER_LENGTH + damagedChunk * SEALED_CHUNK + offset]! ^= 0x10;
+      const emitted = await openFails(tampered, ["decrypt_failed"]);
+      assert.ok(emitted.length <= damagedChunk * CHUNK);
+      assert.deepEqual(emitted, plaintext.subarray(0, emitted.length));
+    }
   });
 });
 

@@ -3,7 +3,7 @@
 import { request } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 
-export type TestResponse = { status: number; headers: IncomingHttpHeaders; text: string; json(): any };
+export type TestResponse = { status: number; headers: IncomingHttpHeaders; text: string; bytes: Buffer; json(): any };
 
 export function httpsRequest(
   url: string,
@@ -14,8 +14,9 @@ export function httpsRequest(
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        const bytes = Buffer.concat(chunks);
+        const text = bytes.toString("utf8");
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, bytes, json: () => JSON.parse(text) });
       });
     });
     req.on("timeout", () => req.destroy(new Error("request timed out")));

@@ -17,11 +17,13 @@ export class WebClient {
   }
 
   async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<TestResponse> {
+    const raw = Buffer.isBuffer(body);
     const headers: Record<string, string> = { "user-agent": "strongroom-test/1.0", ...this.headers, ...extraHeaders };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-    if (body !== undefined) headers["content-type"] = "application/json";
+    if (body !== undefined) headers["content-type"] ??= raw ? "application/octet-stream" : "application/json";
     if (this.csrfToken && method !== "GET" && !("x-csrf-token" in headers)) headers["x-csrf-token"] = this.csrfToken;
-    const response = await httpsRequest(`${this.base}${path}`, { ca: this.ca, method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const payload = body === undefined ? undefined : raw ? (body as Buffer) : JSON.stringify(body);
+    const response = await httpsRequest(`${this.base}${path}`, { ca: this.ca, method, headers, body: payload });
     const setCookie = response.headers["set-cookie"] ?? [];
     for (const cookie of setCookie) {
       const [pair] = cookie.split(";");
@@ -31,7 +33,7 @@ export class WebClient {
       if (/Max-Age=0/i.test(cookie) || value === "") this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    this.bodies.push(response.text);
+    if (!response.headers["content-type"]?.startsWith("application/octet-stream") && !response.headers["content-type"]?.startsWith("application/pdf")) this.bodies.push(response.text);
     if (response.headers["content-type"]?.startsWith("application/json")) {
       const json = response.json() as { csrfToken?: string };
       if (json.csrfToken) this.csrfToken = json.csrfToken;
