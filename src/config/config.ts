@@ -8,6 +8,7 @@ import { messagesConfigSchema } from "../modules/messages/messages-config.ts";
 import { oidcConfigSchema } from "../modules/oidc/oidc-config.ts";
 import { monitoringConfigSchema } from "../modules/monitoring/monitoring-config.ts";
 import { abuseConfigSchema } from "../modules/abuse/abuse-config.ts";
+import { malwareConfigSchema } from "../modules/malware/malware-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
@@ -62,6 +63,7 @@ const configSchema = z.object({
   oidcProviders: oidcConfigSchema,
   monitoring: monitoringConfigSchema,
   abuse: abuseConfigSchema,
+  malware: malwareConfigSchema,
   audit: z.object({
     // A second copy of every audit record, as JSON lines, outside the database.
     copyFile: z.string().min(1).optional(),
@@ -106,6 +108,9 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_LOG_LEVEL: ["logLevel"],
   STRONGROOM_AUDIT_COPY_FILE: ["audit", "copyFile"],
   STRONGROOM_MAX_UPLOAD_BYTES: ["documents", "maxUploadBytes"],
+  STRONGROOM_CLAMD_SOCKET: ["malware", "clamd", "socketPath"],
+  STRONGROOM_CLAMD_HOST: ["malware", "clamd", "host"],
+  STRONGROOM_CLAMD_PORT: ["malware", "clamd", "port"],
   STRONGROOM_ALERT_WEBHOOK_URL: ["monitoring", "operator", "webhookUrl"],
   STRONGROOM_ALERT_WEBHOOK_SECRET: ["monitoring", "operator", "webhookSecret"],
   STRONGROOM_ALERT_EMAIL: ["monitoring", "operator", "email"],

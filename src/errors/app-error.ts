@@ -60,7 +60,10 @@ export type ErrorCode =
   | "api_key_invalid"
   | "malware_detected"
   | "scanner_unavailable"
-  | "scan_too_large";
+  | "scan_too_large"
+  | "pin_required"
+  | "pin_invalid"
+  | "pin_locked";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -125,6 +125,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         vault: options.vault,
         ...options.documents,
         onDownload: options.monitoring ? options.monitoring.detectors.noteDownload : undefined,
+        onMalware: (tenantId, principalId, ip, signature) =>
+          options.identity!.events.emit({ type: "malware_detected", tenantId, ip, userId: principalId, details: { signature } }),
       }, authenticator);
     }
     await registerAuditRoutes(app, options.identity, authenticator);

@@ -64,6 +64,9 @@ const statusByCode: Record<ErrorCode, number> = {
   malware_detected: 422,
   scanner_unavailable: 503,
   scan_too_large: 413,
+  pin_required: 401,
+  pin_invalid: 401,
+  pin_locked: 403,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

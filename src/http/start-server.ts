@@ -22,6 +22,8 @@ import { openRuntime, type Runtime } from "../runtime/open-runtime.ts";
 import { ensureSelfSignedCertificate } from "../vault/self-signed-certificate.ts";
 import { buildApp } from "./app.ts";
 import { removeAbandonedUploads } from "../modules/documents/document-content.ts";
+import { createMalwareScanner } from "../modules/malware/create-malware-scanner.ts";
+import { createScanningPassThrough } from "../modules/malware/scanning-pass-through.ts";
 import { defaultWebDistDir } from "./web-app.ts";
 import { createRedirectServer } from "./redirect-server.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
@@ -33,6 +35,8 @@ export async function startServer(config: Config, log: Logger, version: string):
   const certificate = await certificateFor(config);
   const runtime = await openRuntime(config);
   if (config.devUnsealEnabled) await devUnseal(runtime.vault, config.dataDir, log);
+  const scanner = createMalwareScanner(config.malware);
+  await scanner?.ping().catch((error: unknown) => log.error({ err: error }, "clamd does not answer: uploads are refused until it does"));
   const abandoned = await removeAbandonedUploads(runtime.database.db, runtime.blobStore);
   if (abandoned > 0) log.warn({ abandoned }, "removed uploads that never finished (the server stopped during them)");
   if (!config.devUnsealEnabled && (config.messages.email.kind === "outbox" || config.messages.sms.kind === "outbox")) {
@@ -70,7 +74,14 @@ export async function startServer(config: Config, log: Logger, version: string):
     oidc: { providers: config.oidcProviders },
     web: { distDir: defaultWebDistDir },
     devOutbox: config.devUnsealEnabled,
-    documents: { blobStore: runtime.blobStore, maxUploadBytes: config.documents.maxUploadBytes },
+    documents: {
+      blobStore: runtime.blobStore,
+      maxUploadBytes: config.documents.maxUploadBytes,
+      scan: scanner && (() => {
+        const stream = createScanningPassThrough(scanner);
+        return { stream, verdict: stream.verdict };
+      }),
+    },
     monitoring: { metrics, alerts, detectors },
     audit: createAuditTrail({
       db: runtime.database.db,

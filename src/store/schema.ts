@@ -350,7 +350,45 @@ export type GrantsTable = {
   created_at: string;
 };
 
+// A blind index row: an HMAC of a word or prefix (never the word) found in a document's title or text.
+export type SearchTokensTable = { tenant_id: string; token_hash: string; document_id: string; field: "title" | "text" };
+
+// A link sharing one document outside the company: token and PIN only as keyed hashes.
+export type DocumentSharesTable = {
+  tenant_id: string;
+  id: string;
+  document_id: string;
+  token_hash: string;
+  pin_hash: string | null;
+  pin_attempts: Generated<number>;
+  locked_at: string | null;
+  recipient_ciphertext: Uint8Array | null;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  download_count: Generated<number>;
+  last_download_at: string | null;
+};
+
+// A company's time-limited permission for one named operator to read its documents.
+export type SupportAccessGrantsTable = {
+  tenant_id: string;
+  id: string;
+  operator_id: string;
+  reason_ciphertext: Uint8Array | null;
+  granted_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+};
+
 export type DatabaseSchema = {
+  document_shares: DocumentSharesTable;
+  support_access_grants: SupportAccessGrantsTable;
+  search_tokens: SearchTokensTable;
   folders: FoldersTable;
   documents: DocumentsTable;
   document_versions: DocumentVersionsTable;

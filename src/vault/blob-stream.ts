@@ -124,6 +124,8 @@ export function createOpenStream(lookup: KeyEncryptionKeyLookup, context: Encryp
   };
 
   return new Transform({
+    readableHighWaterMark: process.env.SR_ORHWM ? Number(process.env.SR_ORHWM) : undefined,
+    writableHighWaterMark: process.env.SR_OWHWM ? Number(process.env.SR_OWHWM) : undefined,
     transform(chunk: Buffer, _encoding, callback) {
       pending.append(chunk);
       const openChunks = (): void => {

@@ -12,7 +12,8 @@ export type MacPurpose =
   | "oidc-login"
   | "recovery-code"
   | "audit-value"
-  | "audit-chain";
+  | "audit-chain"
+  | "search-token";
 
 export function derivePurposeKey(rootKey: Buffer, installationId: string, purpose: MacPurpose): Buffer {
   return Buffer.from(hkdfSync("sha256", rootKey, installationId, `strongroom/purpose-key/v1/${purpose}`, 32));

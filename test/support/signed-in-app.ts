@@ -9,6 +9,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createAuditTrail } from "../../src/modules/audit/audit-trail.ts";
 import { createIdentityDeps } from "../../src/modules/auth/identity-deps.ts";
 import { createSmtpSender } from "../../src/modules/messages/smtp-sender.ts";
+import { createSecurityEvents, type SecurityEvents } from "../../src/modules/monitoring/security-events.ts";
 import type { BlobStore } from "../../src/store/blob-store.ts";
 import type { DatabaseKind } from "../../src/store/database.ts";
 import { ensureSelfSignedCertificate } from "../../src/vault/self-signed-certificate.ts";
@@ -33,7 +34,9 @@ export type TestApp = {
   close(): Promise<void>;
 };
 
-export async function startTestApp(kind: DatabaseKind, extra: (deps: { vault: Vault; test: TestDatabase; dir: string }) => Promise<Partial<AppOptions>>): Promise<TestApp> {
+export type TestAppParts = { vault: Vault; test: TestDatabase; dir: string; mail: MailServer; events: SecurityEvents };
+
+export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>): Promise<TestApp> {
   const test = await openTestDatabase(kind);
   const dir = await mkdtemp(join(tmpdir(), "sr-app-"));
   const mail = await startMailServer();
@@ -43,14 +46,15 @@ export async function startTestApp(kind: DatabaseKind, extra: (deps: { vault: Va
   const { shares } = await vault.initialize(1, 1);
   await vault.submitShare(shares[0]!);
   const log = createLogger({ level: "silent" });
+  const events = createSecurityEvents();
   const app = await buildApp({
     vault, logger: log, certificate, bodyLimitBytes: 64 * 1024, trustedProxies: [], operatorCidrs: ["127.0.0.1/32"], version: "test",
     identity: createIdentityDeps({
-      db: test.database.db, vault, publicUrl: "https://localhost",
+      db: test.database.db, vault, publicUrl: "https://localhost", events,
       messages: createSmtpSender({ kind: "smtp", host: "127.0.0.1", port: mail.port, secure: false, requireTls: false, from: "s@test.example" }),
     }),
     audit: createAuditTrail({ db: test.database.db, vault, log }),
-    ...(await extra({ vault, test, dir })),
+    ...(await extra({ vault, test, dir, mail, events })),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const base = `https://localhost:${(app.server.address() as { port: number }).port}`;

@@ -44,14 +44,51 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
     throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
   }
   const parsed = await response.json().catch(() => undefined) as (T & { csrfToken?: string; error?: string; message?: string }) | undefined;
-  if (!response.ok) {
-    const code = typeof parsed?.error === "string" ? parsed.error : "http_error";
-    const message = typeof parsed?.message === "string" ? parsed.message : `The server answered ${response.status}.`;
-    if (code === "session_required" || code === "session_expired") onSessionLost?.();
-    throw new ApiError(response.status, code, message);
-  }
+  if (!response.ok) throw refusal(response.status, parsed);
   if (typeof parsed?.csrfToken === "string") rememberCsrfToken(parsed.csrfToken);
   return { status: response.status, body: parsed as T };
+}
+
+function refusal(status: number, parsed: { error?: unknown; message?: unknown } | undefined): ApiError {
+  const code = typeof parsed?.error === "string" ? parsed.error : "http_error";
+  const message = typeof parsed?.message === "string" ? parsed.message : `The server answered ${status}.`;
+  if (code === "session_required" || code === "session_expired") onSessionLost?.();
+  return new ApiError(status, code, message);
+}
+
+export type UploadProgress = { loaded: number; total: number };
+
+// Sends a file as the raw request body (PUT, application/octet-stream): the browser streams it from
+// disk, and XMLHttpRequest (unlike fetch) reports how much of it has gone, for a progress bar.
+export function uploadFile<T>(path: string, file: Blob, headers: Record<string, string>, onProgress: (progress: UploadProgress) => void, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("PUT", path);
+    request.responseType = "text";
+    request.setRequestHeader("accept", "application/json");
+    request.setRequestHeader("content-type", "application/octet-stream");
+    if (csrfToken) request.setRequestHeader("x-csrf-token", csrfToken);
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    request.upload.onprogress = (event) => onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : file.size });
+    request.onload = () => {
+      let parsed: (T & { error?: string; message?: string }) | undefined;
+      try {
+        parsed = JSON.parse(request.responseText) as T & { error?: string; message?: string };
+      } catch {
+        parsed = undefined;
+      }
+      if (request.status >= 200 && request.status < 300) {
+        onProgress({ loaded: file.size, total: file.size });
+        resolve(parsed as T);
+      } else {
+        reject(refusal(request.status, parsed));
+      }
+    };
+    request.onerror = () => reject(new ApiError(0, "network_error", "The upload was interrupted. Check your connection and try again."));
+    request.onabort = () => reject(new ApiError(0, "upload_cancelled", "The upload was cancelled."));
+    signal?.addEventListener("abort", () => request.abort(), { once: true });
+    request.send(file);
+  });
 }
 
 export const api = {

@@ -9,9 +9,15 @@ import { AuditPage } from "./pages/company/audit-page.tsx";
 import { CompanyPage } from "./pages/company/company-page.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DevOutboxPage } from "./pages/dev-outbox.tsx";
+import { DocumentPage } from "./pages/documents/document-page.tsx";
+import { FileBrowserPage } from "./pages/documents/file-browser-page.tsx";
+import { PageEditorPage } from "./pages/documents/page-editor-page.tsx";
+import { SearchPage } from "./pages/documents/search-page.tsx";
+import { TrashPage } from "./pages/documents/trash-page.tsx";
 import { LogInPage } from "./pages/log-in.tsx";
 import { ResetPasswordPage } from "./pages/reset-password.tsx";
 import { SecurityPage } from "./pages/security/security-page.tsx";
+import { SharedDocumentPage } from "./pages/shared-document.tsx";
 import { CheckEmailPage, SignUpPage } from "./pages/sign-up.tsx";
 import { VerifyEmailPage } from "./pages/verify-email.tsx";
 import { Link, navigate, usePathname } from "./router.tsx";
@@ -36,7 +42,30 @@ const routes: Record<string, Route> = {
   "/reset-password": { access: "public", render: () => <ResetPasswordPage /> },
   "/accept-invitation": { access: "public", render: () => <AcceptInvitationPage /> },
   "/dev/outbox": { access: "public", render: () => <DevOutboxPage /> },
+  "/documents": { access: "signed_in", render: (session) => <FileBrowserPage session={session} folderId={null} /> },
+  "/trash": { access: "signed_in", render: (session) => <TrashPage session={session} /> },
+  "/search": { access: "signed_in", render: (session) => <SearchPage session={session} /> },
+  "/shared": { access: "public", render: () => <SharedDocumentPage /> },
 };
+
+// Pages of one thing, named by its id in the path (/documents/:id).
+const idRoutes: { prefix: string; route(id: string): Route }[] = [
+  { prefix: "/folders/", route: (id) => ({ access: "signed_in", render: (session) => <FileBrowserPage session={session} folderId={id} /> }) },
+  { prefix: "/documents/", route: (id) => ({ access: "signed_in", render: (session) => <DocumentPage session={session} documentId={id} /> }) },
+  { prefix: "/pages/", route: (id) => ({ access: "signed_in", render: (session) => <PageEditorPage session={session} pageId={id} /> }) },
+  { prefix: "/shared/", route: (token) => ({ access: "public", render: () => <SharedDocumentPage pathToken={token} /> }) },
+];
+
+function routeOf(pathname: string): Route | undefined {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  const exact = routes[path];
+  if (exact) return exact;
+  for (const candidate of idRoutes) {
+    const id = path.startsWith(candidate.prefix) ? path.slice(candidate.prefix.length) : "";
+    if (/^[A-Za-z0-9_-]{1,200}$/.test(id)) return candidate.route(id);
+  }
+  return undefined;
+}
 
 export function App() {
   return (
@@ -51,7 +80,7 @@ export function App() {
 function CurrentPage() {
   const pathname = usePathname();
   const { session, loading } = useSession();
-  const route = routes[pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname];
+  const route = routeOf(pathname);
   const redirect = loading || !route ? undefined
     : route.access === "signed_in" && !session ? "/login"
     : route.access === "signed_out" && session ? "/"

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
 import type { Principal } from "../../http/authenticate.ts";
-import type { Logger } from "../../log/logger.ts";
+import { isSecretFieldName, type Logger } from "../../log/logger.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 import type { SecurityEvents } from "../monitoring/security-events.ts";
@@ -55,6 +55,34 @@ export function setAuditSubject(request: FastifyRequest, subjectId: string): voi
   if (pending) pending.subjectId = subjectId;
 }
 
+// Whom a request concerns when its path cannot say it: a public share link names its company only once
+// the link is looked up, and a support read is made by an operator, not a company principal. It must be
+// set before the record is written: for a write before preValidation (an onRequest hook), for a read at
+// any time before the answer. It changes the record; it never adds one.
+type Attribution = { tenantId?: string; operatorId?: string };
+const attributionByRequest = new WeakMap<FastifyRequest, Attribution>();
+
+export function setAuditTenant(request: FastifyRequest, tenantId: string): void {
+  attribute(request, { tenantId });
+}
+
+export function setAuditOperator(request: FastifyRequest, operatorId: string): void {
+  attribute(request, { operatorId });
+}
+
+function attribute(request: FastifyRequest, change: Attribution): void {
+  const pending = pendingByRequest.get(request);
+  if (pending?.appended) throw new Error("the audit record of this request is already written: attribute it before preValidation");
+  attributionByRequest.set(request, { ...attributionByRequest.get(request), ...change });
+  if (pending) attributeEntry(request, pending.entry, change);
+}
+
+function attributeEntry(request: FastifyRequest, entry: AuditEntry, attribution: Attribution | undefined): void {
+  // A company named in the path is never overridden.
+  if (attribution?.tenantId && typeof (request.params as Record<string, unknown> | undefined)?.tenantId !== "string") entry.tenantId = attribution.tenantId;
+  if (attribution?.operatorId) Object.assign(entry, { actorType: "operator", actorId: attribution.operatorId });
+}
+
 export function createAuditTrail(options: AuditTrailOptions) {
   const repository = createAuditRepository(options.db, options.vault);
   const checkpointEvery = options.checkpointEvery ?? 100;
@@ -84,8 +112,9 @@ export function createAuditTrail(options: AuditTrailOptions) {
 
   function entryFor(request: FastifyRequest, principal: Principal | undefined, tenantId: string | null): AuditEntry {
     const object: Record<string, string> = {};
-    for (const [key, value] of Object.entries((request.params as Record<string, unknown>) ?? {})) object[key] = String(value).slice(0, 200);
-    return {
+    // A secret in the path (a share link's token) is never stored.
+    for (const [key, value] of Object.entries((request.params as Record<string, unknown>) ?? {})) object[key] = isSecretFieldName(key) ? "[redacted]" : String(value).slice(0, 200);
+    const entry: AuditEntry = {
       id: randomUUID(),
       at: new Date().toISOString(),
       tenantId,
@@ -96,6 +125,8 @@ export function createAuditTrail(options: AuditTrailOptions) {
       object,
       requestId: request.id,
     };
+    attributeEntry(request, entry, attributionByRequest.get(request));
+    return entry;
   }
 
   return {

@@ -10,7 +10,10 @@ import { requireTenantAccess, type TenantAccess } from "../tenants/tenant-access
 import { atLeast, childFolderLevelWithin, documentLevelWithin, folderLevel, loadDocumentRights, mayCreateAtRoot, requireLevel, rootLevel, type DocumentRights, type Level } from "./document-access.ts";
 import { filenameContext, openVersion, parseRange, storeNewVersion, type ContentDeps } from "./document-content.ts";
 
-export type DocumentRouteDeps = ContentDeps & { onDownload?: (tenantId: string, principalId: string, ip: string) => void };
+export type DocumentRouteDeps = ContentDeps & {
+  onDownload?: ((tenantId: string, principalId: string, ip: string) => void) | undefined;
+  onMalware?: ((tenantId: string, principalId: string, ip: string, signature: string) => void) | undefined;
+};
 
 type TenantParams = { tenantId: string };
 type ItemParams = { tenantId: string; id: string };
@@ -186,6 +189,11 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
     const stored = await storeNewVersion(deps, {
       tenantId: access.tenantId, documentId: document.id, baseVersion: Number(request.query.baseVersion),
       body: request.body as Readable, contentType, filename, userId: actorId(access),
+    }).catch((error: unknown) => {
+      const appError = error as AppError;
+      if (appError.code === "malware_detected") deps.onMalware?.(access.tenantId, actorId(access), request.ip, String(appError.details?.signature ?? "unknown"));
+      if (appError.code === "scanner_unavailable") request.log.error({ err: error }, "the malware scanner is unavailable: upload refused");
+      throw error;
     });
     return reply.code(201).send(stored);
   });

@@ -10,6 +10,8 @@ import { oidcLoginAttemptsMigration } from "./004-oidc-login-attempts.ts";
 import { phoneVerificationMigration } from "./008-phone-verification.ts";
 import { alertsMigration } from "./007-alerts.ts";
 import { documentsMigration } from "./009-documents.ts";
+import { searchIndexMigration } from "./011-search-index.ts";
+import { sharingAndSupportAccessMigration } from "./010-sharing-and-support-access.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration];

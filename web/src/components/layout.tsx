@@ -26,6 +26,7 @@ export function Layout(props: { children: ReactNode }) {
           <nav aria-label="Main">
             <ul className="nav">
               {item("/", "Dashboard")}
+              {company && item("/documents", "Documents")}
               {company && item("/company", "Company")}
               {item("/account", "Account")}
             </ul>
