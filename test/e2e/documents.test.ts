@@ -154,6 +154,26 @@ for (const kind of databaseKinds) {
       assert.deepEqual([read.text, read.version, read.kind], ["# Handbook\n\nSecond edit", 2, "page"]);
     });
 
+    it("folder listings come in pages with a cursor, each document once", async () => {
+      const ids: string[] = [];
+      for (let index = 0; index < 5; index++) {
+        const created = (await a.post(`/v1/tenants/${tenantA}/documents`, { title: `Paged ${index}` })).json().id as string;
+        await upload(a, `/v1/tenants/${tenantA}/documents/${created}`, Buffer.from(`paged ${index}`), 0);
+        ids.push(created);
+      }
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let guard = 0; guard < 10; guard++) {
+        const listing = (await a.get(`/v1/tenants/${tenantA}/folders/root?limit=2${after ? `&after=${after}` : ""}`)).json();
+        seen.push(...listing.documents.map((document: { id: string }) => document.id));
+        assert.ok(listing.documents.length <= 2);
+        after = listing.next;
+        if (!after) break;
+      }
+      for (const created of ids) assert.equal(seen.filter((seenId) => seenId === created).length, 1);
+      assert.equal((await bobClient.get(`/v1/tenants/${tenantA}/folders/root?limit=2`)).json().documents.length, 0, "a member without grants sees none of them");
+    });
+
     it("another company's ids all give 404", async () => {
       const paths = [docPath(), `${docPath()}/content`, `${docPath()}/versions`, `/v1/tenants/${tenantA}/folders/${folderId}`, `/v1/tenants/${tenantA}/folders/root`, `/v1/tenants/${tenantA}/trash`];
       for (const path of paths) assert.equal((await carolClient.get(path)).status, 404, path);

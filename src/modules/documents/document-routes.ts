@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
 import { AppError } from "../../errors/app-error.ts";
 import { type Authenticator, principalOf } from "../../http/authenticate.ts";
-import type { Permission } from "../../store/schema.ts";
+import type { Selectable } from "kysely";
+import type { DocumentsTable, Permission } from "../../store/schema.ts";
 import { newPublicId } from "../auth/secret-tokens.ts";
 import { requireTenantAccess, type TenantAccess } from "../tenants/tenant-access.ts";
 import { atLeast, childFolderLevelWithin, documentLevelWithin, folderLevel, loadDocumentRights, mayCreateAtRoot, requireLevel, rootLevel, type DocumentRights, type Level } from "./document-access.ts";
@@ -25,6 +26,11 @@ const itemParams = { type: "object", properties: { tenantId: id, id }, required:
 const body = (properties: Record<string, unknown>, required: string[]) => ({ type: "object", additionalProperties: false, properties, required }) as const;
 const maxPageBytes = 1024 * 1024;
 const maxChildren = 5000;
+const pageSize = 100;
+const maxPageSize = 500;
+const maxScanBatches = 20;
+
+type DocumentRow = Selectable<DocumentsTable>;
 
 const titleContext = (tenantId: string, documentId: string) => ({ tenantId, objectType: "document", objectId: documentId, objectVersion: 1, field: "title" });
 const folderNameContext = (tenantId: string, folderId: string) => ({ tenantId, objectType: "folder", objectId: folderId, objectVersion: 1, field: "name" });
@@ -69,9 +75,12 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
       principal_id: access.principal.userId, permission: "manage", created_by: access.principal.userId, created_at: new Date().toISOString(),
     }).onConflict((oc) => oc.doNothing()).execute();
   };
-  const presentDocument = async (document: { tenant_id: string; id: string; folder_id: string | null; kind: string; title_ciphertext: Uint8Array; current_version: number; created_at: string; updated_at: string; deleted_at: string | null }, level: Level) => {
+  const presentDocument = async (document: DocumentRow, level: Level) => {
     const version = await db.selectFrom("document_versions").select(["size", "content_type"]).where("tenant_id", "=", document.tenant_id)
       .where("document_id", "=", document.id).where("version", "=", document.current_version).executeTakeFirst();
+    return presentDocumentWith(document, level, version);
+  };
+  const presentDocumentWith = async (document: DocumentRow, level: Level, version: { size: number; content_type: string } | undefined) => {
     return {
       id: document.id, kind: document.kind, folderId: document.folder_id,
       title: await vault.data.openString(titleContext(document.tenant_id, document.id), document.title_ciphertext),
@@ -107,28 +116,50 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
     return reply.code(201).send({ id: folderId });
   });
 
-  app.get<{ Params: ItemParams }>("/v1/tenants/:tenantId/folders/:id", { ...guarded, schema: { params: itemParams } }, async (request) => {
+  app.get<{ Params: ItemParams; Querystring: { limit?: string; after?: string } }>("/v1/tenants/:tenantId/folders/:id", {
+    ...guarded,
+    schema: { params: itemParams, querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "string", pattern: "^[0-9]{1,3}$" }, after: id } } },
+  }, async (request) => {
     const { access, rights } = await gate(request, false);
     const folderId = request.params.id === "root" ? null : request.params.id;
+    const limit = Math.min(Math.max(Number(request.query.limit ?? pageSize), 1), maxPageSize);
     const level = folderId ? (await loadFolder(access.tenantId, folderId, rights)).level : rootLevel(rights);
     // What the children inherit: the folder's own level, or at the root only a blanket right.
     const inherited = folderId ? level : rights.blanket;
-    const folders = await db.selectFrom("folders").selectAll().where("tenant_id", "=", access.tenantId)
-      .where(folderId ? (eb) => eb("parent_id", "=", folderId) : (eb) => eb("parent_id", "is", null)).where("deleted_at", "is", null).limit(maxChildren).execute();
-    const documents = await db.selectFrom("documents").selectAll().where("tenant_id", "=", access.tenantId)
-      .where(folderId ? (eb) => eb("folder_id", "=", folderId) : (eb) => eb("folder_id", "is", null))
-      .where("deleted_at", "is", null).where("current_version", ">", 0).limit(maxChildren).execute();
+    const firstPage = !request.query.after;
     const visibleFolders = [];
-    for (const folder of folders) {
-      const folderLevelHere = childFolderLevelWithin(rights, folder.id, inherited);
-      if (atLeast(folderLevelHere, "view")) visibleFolders.push({ id: folder.id, name: await vault.data.openString(folderNameContext(access.tenantId, folder.id), folder.name_ciphertext), access: folderLevelHere });
+    if (firstPage) {
+      const folders = await db.selectFrom("folders").selectAll().where("tenant_id", "=", access.tenantId)
+        .where(folderId ? (eb) => eb("parent_id", "=", folderId) : (eb) => eb("parent_id", "is", null)).where("deleted_at", "is", null).limit(maxChildren).execute();
+      for (const folder of folders) {
+        const folderLevelHere = childFolderLevelWithin(rights, folder.id, inherited);
+        if (atLeast(folderLevelHere, "view")) visibleFolders.push({ id: folder.id, name: await vault.data.openString(folderNameContext(access.tenantId, folder.id), folder.name_ciphertext), access: folderLevelHere });
+      }
     }
-    const visibleDocuments = [];
-    for (const document of documents) {
-      const documentLevel = documentLevelWithin(rights, document.id, inherited);
-      if (atLeast(documentLevel, "view")) visibleDocuments.push(await presentDocument(document, documentLevel));
+    // Documents come a page at a time, in id order; rows the caller may not see are skipped, and the
+    // scan is bounded so a sparse view cannot make one request read the whole company.
+    const page: { document: DocumentRow; level: Level }[] = [];
+    let cursor = request.query.after;
+    let next: string | null = null;
+    for (let batch = 0; batch < maxScanBatches && page.length < limit; batch++) {
+      let query = db.selectFrom("documents").selectAll().where("tenant_id", "=", access.tenantId)
+        .where("deleted_at", "is", null).where("current_version", ">", 0);
+      query = folderId ? query.where("folder_id", "=", folderId) : query.where("folder_id", "is", null);
+      if (cursor) query = query.where("id", ">", cursor);
+      const rows = await query.orderBy("id").limit(limit).execute();
+      for (const document of rows) {
+        const documentLevel = documentLevelWithin(rights, document.id, inherited);
+        if (atLeast(documentLevel, "view") && page.length < limit) page.push({ document, level: documentLevel });
+        cursor = document.id;
+      }
+      next = rows.length === limit ? cursor ?? null : null;
+      if (!next) break;
     }
-    return { id: folderId ?? "root", breadcrumbs: await breadcrumbs(access.tenantId, folderId), access: level, folders: visibleFolders, documents: visibleDocuments };
+    const versions = page.length === 0 ? [] : await db.selectFrom("document_versions").select(["document_id", "version", "size", "content_type"])
+      .where("tenant_id", "=", access.tenantId).where("document_id", "in", page.map((item) => item.document.id)).where("state", "=", "complete").execute();
+    const current = new Map(versions.filter((row) => page.some((item) => item.document.id === row.document_id && item.document.current_version === row.version)).map((row) => [row.document_id, row]));
+    const visibleDocuments = await Promise.all(page.map(async ({ document, level: documentLevel }) => presentDocumentWith(document, documentLevel, current.get(document.id))));
+    return { id: folderId ?? "root", breadcrumbs: await breadcrumbs(access.tenantId, folderId), access: level, folders: visibleFolders, documents: visibleDocuments, next };
   });
 
   app.patch<{ Params: ItemParams; Body: { name?: string; parentId?: string | null } }>("/v1/tenants/:tenantId/folders/:id", {
