@@ -25,6 +25,9 @@ import type { AbuseGuard } from "../modules/abuse/abuse-guard.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import type { UploadScanner } from "../modules/documents/document-content.ts";
 import { registerDocumentRoutes } from "../modules/documents/document-routes.ts";
+import { registerSharingRoutes } from "../modules/sharing/sharing-routes.ts";
+import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
+import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
 import { createOperatorDeps } from "../modules/operators/operator-deps.ts";
 import { registerAbuseProtection } from "../modules/abuse/abuse-protection.ts";
@@ -128,6 +131,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         onMalware: (tenantId, principalId, ip, signature) =>
           options.identity!.events.emit({ type: "malware_detected", tenantId, ip, userId: principalId, details: { signature } }),
       }, authenticator);
+      const identity = options.identity;
+      await registerSharingRoutes(app, {
+        db: identity.db, vault: options.vault, blobStore: options.documents.blobStore, messages: identity.messages,
+        get publicUrl() {
+          return identity.publicUrl;
+        },
+        onDownload: options.monitoring?.detectors.noteDownload,
+      }, authenticator);
+      await registerSupportAccessRoutes(app, { db: options.identity.db, vault: options.vault, blobStore: options.documents.blobStore },
+        authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
     }
     await registerAuditRoutes(app, options.identity, authenticator);
     if (options.monitoring) {

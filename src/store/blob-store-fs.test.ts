@@ -121,6 +121,6 @@ describe("file blob store specifics", () => {
       received.push(chunk as Buffer);
     }
     assert.ok(Buffer.concat(received).equals(bytes));
-    assert.ok(largestChunk <= 64 * 1024, `read in chunks of at most 64 KiB, got ${largestChunk}`);
+    assert.ok(largestChunk <= 1024 * 1024, `read in chunks of at most 1 MiB, got ${largestChunk}`);
   });
 });

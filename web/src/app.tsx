@@ -53,7 +53,6 @@ const idRoutes: { prefix: string; route(id: string): Route }[] = [
   { prefix: "/folders/", route: (id) => ({ access: "signed_in", render: (session) => <FileBrowserPage session={session} folderId={id} /> }) },
   { prefix: "/documents/", route: (id) => ({ access: "signed_in", render: (session) => <DocumentPage session={session} documentId={id} /> }) },
   { prefix: "/pages/", route: (id) => ({ access: "signed_in", render: (session) => <PageEditorPage session={session} pageId={id} /> }) },
-  { prefix: "/shared/", route: (token) => ({ access: "public", render: () => <SharedDocumentPage pathToken={token} /> }) },
 ];
 
 function routeOf(pathname: string): Route | undefined {
@@ -62,7 +61,7 @@ function routeOf(pathname: string): Route | undefined {
   if (exact) return exact;
   for (const candidate of idRoutes) {
     const id = path.startsWith(candidate.prefix) ? path.slice(candidate.prefix.length) : "";
-    if (/^[A-Za-z0-9_-]{1,200}$/.test(id)) return candidate.route(id);
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(id)) return candidate.route(id);
   }
   return undefined;
 }

@@ -22,7 +22,7 @@ export function classifyRoute(method: string, routeUrl: string | undefined, hasA
   if (routeUrl === undefined) return hasApiKey ? "api" : "default";
   if (unlimitedRoutes.has(route)) return "unlimited";
   // Signing links: the signer types the PIN sent by a second channel.
-  if (routeUrl.startsWith("/v1/sign/")) return "pin";
+  if (routeUrl.startsWith("/v1/sign/") || routeUrl === "/v1/shared/:token/unlock") return "pin";
   if (loginRoutes.has(route)) return "login";
   if (codeRoutes.has(route) || (method === "POST" && routeUrl.startsWith("/v1/auth/login/"))) return "code";
   if ((method === "GET" || method === "HEAD") && /\/(download|content)$/.test(routeUrl)) return "download";

@@ -78,13 +78,14 @@ export async function registerSupportAccessRoutes(app: FastifyInstance, deps: Su
 
   const asOperator = async (request: FastifyRequest) => {
     await operatorAccess.requireOperatorSession(request);
-    setAuditOperator(request, operatorOf(request).operator.id);
+    const { operator } = operatorOf(request);
+    setAuditOperator(request, operator.id);
+    addAuditDetails(request, { operator: operator.username });
   };
   const operatorRoute = { preHandler: asOperator };
   const supportGate = async (request: FastifyRequest<{ Params: TenantParams }>) => {
-    const { operator } = operatorOf(request);
-    const grant = await requireSupportGrant(db, request.params.tenantId, operator.id);
-    addAuditDetails(request, { supportGrantId: grant.id, operator: operator.username });
+    const grant = await requireSupportGrant(db, request.params.tenantId, operatorOf(request).operator.id);
+    addAuditDetails(request, { supportGrantId: grant.id });
     return grant;
   };
   const loadDocument = async (tenantId: string, documentId: string) => {

@@ -4,8 +4,10 @@ import { useDevOutboxAvailable } from "../dev-outbox.ts";
 import { Link, usePathname } from "../router.tsx";
 import { currentCompany, useSession } from "../session.tsx";
 
-// A section is marked as current on its own pages too (/company/audit is part of Company).
-const isWithin = (pathname: string, to: string) => pathname === to || (to !== "/" && pathname.startsWith(`${to}/`));
+// A section is marked as current on its own pages too (/company/audit is part of Company; folders,
+// pages, the trash and search are part of Documents).
+const isWithin = (pathname: string, to: string) => pathname === to || (to !== "/" && pathname.startsWith(`${to}/`))
+  || (to === "/documents" && /^\/(folders|pages|trash|search)(\/|$)/.test(pathname));
 
 export function Layout(props: { children: ReactNode }) {
   const { session } = useSession();

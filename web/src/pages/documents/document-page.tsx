@@ -50,7 +50,9 @@ function DocumentView(props: { tenantId: string; documentId: string }) {
         <div className="buttons">
           <a className="button" href={docs.contentUrl(data.id)} download>Download</a>
           {may(data.access, "edit") && <NewVersion docs={docs} document={data} onUploaded={document.reload} />}
-          <ItemActions tenantId={props.tenantId} docs={docs} onChanged={document.reload} onTrashed={() => navigate(folderHref(folderId))}
+        </div>
+        <div className="buttons item-actions">
+          <ItemActions small tenantId={props.tenantId} docs={docs} onChanged={document.reload} onTrashed={() => navigate(folderHref(folderId))}
             item={{ type: "document", id: data.id, name: data.title, access: data.access, parentId: folderId, kind: data.kind }} />
         </div>
       </Card>

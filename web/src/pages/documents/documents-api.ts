@@ -9,16 +9,20 @@ export type DocumentItem = {
   id: string; kind: "file" | "page"; folderId: string | null; title: string; version: number; size: number;
   contentType: string | null; createdAt: string; updatedAt: string; deletedAt: string | null; access: Access;
 };
-export type FolderListing = { id: string; breadcrumbs: Crumb[]; access: Access | "none"; folders: FolderItem[]; documents: DocumentItem[] };
+// Sub-folders come whole with the first page; documents a page at a time (`next` is the cursor).
+export type FolderListing = { id: string; breadcrumbs: Crumb[]; access: Access | "none"; folders: FolderItem[]; documents: DocumentItem[]; next?: string | null };
 export type DocumentDetail = DocumentItem & { breadcrumbs: Crumb[] };
 export type PageDetail = DocumentItem & { text: string };
 export type Version = { version: number; size: number; contentType: string; createdAt: string; createdBy: string; filename: string | null; current: boolean };
 export type Grant = { principalType: "user" | "group"; principalId: string; permission: Access };
 export type Share = {
-  id: string; createdAt: string; expiresAt: string; revokedAt?: string | null; pinRequired?: boolean; hasPin?: boolean;
-  downloads?: number; downloadCount?: number; lastDownloadAt?: string | null; url?: string;
+  id: string; documentId: string; status: "active" | "expired" | "revoked" | "locked"; pinRequired: boolean;
+  recipient: { email?: string; phone?: string } | null; createdAt: string; expiresAt: string; revokedAt: string | null;
+  downloads: number; lastDownloadAt: string | null;
 };
-export type CreatedShare = Share & { token?: string; url?: string; pin?: string };
+export type NewShare = { expiresAt: string; pin: boolean; recipientEmail?: string; recipientPhone?: string };
+/** The link (and a PIN not sent by text message) are in this answer only. */
+export type CreatedShare = { share: Share; url: string; pin?: string; linkSentTo?: "email"; pinSentTo?: "sms" };
 export type SearchResult = { id: string; kind: "file" | "page"; title: string; folderId?: string | null; snippet?: string; updatedAt?: string };
 
 const rank: Record<Access | "none", number> = { none: 0, view: 1, edit: 2, manage: 3 };
@@ -32,7 +36,7 @@ export function documentsApi(tenantId: string) {
   const documentPath = (id: string) => base + apiPath`/documents/${id}`;
   const folderPath = (id: string | null) => base + apiPath`/folders/${id ?? "root"}`;
   return {
-    folder: (id: string | null) => api.get<FolderListing>(folderPath(id)),
+    folder: (id: string | null, after?: string) => api.get<FolderListing>(folderPath(id) + (after ? `?after=${encodeURIComponent(after)}` : "")),
     createFolder: (name: string, parentId: string | null) => api.post<{ id: string }>(`${base}/folders`, parentId ? { name, parentId } : { name }),
     renameFolder: (id: string, name: string) => api.patch(folderPath(id), { name }),
     moveFolder: (id: string, parentId: string | null) => api.patch(folderPath(id), { parentId }),
@@ -61,7 +65,7 @@ export function documentsApi(tenantId: string) {
       api.put(`${base}/grants`, { resourceType, resourceId, principalType, principalId, permission }),
 
     shares: (documentId: string) => api.get<{ shares: Share[] }>(`${documentPath(documentId)}/shares`).then((answer) => answer.shares),
-    createShare: (documentId: string, input: { expiresAt: string; pin?: string }) => api.post<CreatedShare>(`${documentPath(documentId)}/shares`, input),
+    createShare: (documentId: string, input: NewShare) => api.post<CreatedShare>(`${documentPath(documentId)}/shares`, input),
     revokeShare: (documentId: string, shareId: string) => api.delete(`${documentPath(documentId)}${apiPath`/shares/${shareId}`}`),
 
     trash: () => api.get<{ documents: DocumentItem[] }>(`${base}/trash`).then((answer) => answer.documents),

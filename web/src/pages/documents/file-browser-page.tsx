@@ -1,9 +1,9 @@
 // The company's documents: one folder at a time (the root at /documents, others at /folders/:id),
 // with breadcrumbs, sub-folders, files and pages, uploads with progress, new folders and pages, and
 // the actions each item allows. Only what the caller may see is listed (the server decides).
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError } from "../../api.ts";
-import { Alert, Field, Form, useLoaded } from "../../components/form.tsx";
+import { Alert, Field, Form, useAction, useLoaded } from "../../components/form.tsx";
 import { Card, Page } from "../../components/layout.tsx";
 import { Dialog } from "../../components/dialog.tsx";
 import { formatTime } from "../../format.ts";
@@ -28,6 +28,15 @@ function FolderView(props: { tenantId: string; folderId: string | null }) {
   const uploads = useUploads();
   const [creating, setCreating] = useState<"folder" | "page" | null>(null);
   const data = listing.data;
+  // Further pages of documents, loaded on request; a reload of the folder starts again from the first.
+  const [more, setMore] = useState<{ documents: DocumentItem[]; next: string | null } | null>(null);
+  useEffect(() => setMore(null), [data]);
+  const next = more ? more.next : data?.next ?? null;
+  const loadMore = useAction(async () => {
+    if (!next) return;
+    const page = await docs.folder(props.folderId, next);
+    setMore({ documents: [...(more?.documents ?? []), ...page.documents], next: page.next ?? null });
+  });
   const title = data?.breadcrumbs.at(-1)?.name ?? "Documents";
   const mayAdd = data ? may(data.access, "edit") : false;
 
@@ -47,7 +56,7 @@ function FolderView(props: { tenantId: string; folderId: string | null }) {
         <SearchBox />
         <Link to="/trash" className="button secondary">Trash</Link>
       </div>
-      {data && <Breadcrumbs trail={data.breadcrumbs} />}
+      {data && data.breadcrumbs.length > 0 && <Breadcrumbs trail={data.breadcrumbs} />}
       {listing.error && <Alert>{listing.error}</Alert>}
       {data && (
         <div className="buttons page-actions">
@@ -55,13 +64,21 @@ function FolderView(props: { tenantId: string; folderId: string | null }) {
           {mayAdd && <button type="button" className="button secondary" onClick={() => setCreating("folder")}>New folder</button>}
           {mayAdd && <button type="button" className="button secondary" onClick={() => setCreating("page")}>New page</button>}
           {props.folderId && data.breadcrumbs.length > 0 && (
-            <ItemActions tenantId={props.tenantId} docs={docs} onChanged={listing.reload}
+            <span className="folder-actions">
+              <ItemActions small tenantId={props.tenantId} docs={docs} onChanged={listing.reload}
               item={{ type: "folder", id: props.folderId, name: title, access: data.access === "none" ? "view" : data.access, parentId: data.breadcrumbs.at(-2)?.id ?? null }} />
+            </span>
           )}
         </div>
       )}
       <UploadList jobs={uploads.jobs} onClear={uploads.clear} />
-      {data && <FolderContents tenantId={props.tenantId} docs={docs} listing={data} reload={listing.reload} />}
+      {data && <FolderContents tenantId={props.tenantId} docs={docs} listing={data} documents={[...data.documents, ...(more?.documents ?? [])]} reload={listing.reload} />}
+      {next && (
+        <div className="buttons">
+          <button type="button" className="button secondary" disabled={loadMore.busy} onClick={() => void loadMore.run()}>{loadMore.busy ? "Loading…" : "Show more documents"}</button>
+          {loadMore.error && <Alert>{loadMore.error}</Alert>}
+        </div>
+      )}
       {creating && (
         <NewItemDialog kind={creating} onClose={() => setCreating(null)} create={async (name) => {
           if (creating === "folder") {
@@ -78,15 +95,17 @@ function FolderView(props: { tenantId: string; folderId: string | null }) {
   );
 }
 
-function FolderContents(props: { tenantId: string; docs: DocumentsApi; listing: FolderListing; reload(): Promise<void> }) {
+function FolderContents(props: { tenantId: string; docs: DocumentsApi; listing: FolderListing; documents: DocumentItem[]; reload(): Promise<void> }) {
   const { listing } = props;
-  const empty = listing.folders.length === 0 && listing.documents.length === 0;
+  const folders = [...listing.folders].sort((a, b) => byName.compare(a.name, b.name));
+  const documents = [...props.documents].sort((a, b) => byName.compare(a.title, b.title));
+  const empty = folders.length === 0 && documents.length === 0;
   const parentId = listing.id === "root" ? null : listing.id;
   return (
     <Card>
       {empty && <p className="muted">{may(listing.access, "edit") ? "Nothing here yet. Upload files, or make a folder or a page." : "Nothing here that you may see."}</p>}
       <ul className="rows files" aria-label="Folder contents">
-        {listing.folders.map((folder) => (
+        {folders.map((folder) => (
           <li key={folder.id} className="row">
             <div className="row-main">
               <span className="item-title"><span className="kind folder" aria-hidden="true">▸</span><Link to={folderHref(folder.id)}>{folder.name}</Link></span>
@@ -98,7 +117,7 @@ function FolderContents(props: { tenantId: string; docs: DocumentsApi; listing: 
             </div>
           </li>
         ))}
-        {listing.documents.map((document) => (
+        {documents.map((document) => (
           <li key={document.id} className="row">
             <div className="row-main">
               <span className="item-title"><span className={`kind ${kindClass(document)}`} aria-hidden="true">{kindLabel(document)}</span><Link to={documentHref(document)}>{document.title}</Link></span>
@@ -114,6 +133,8 @@ function FolderContents(props: { tenantId: string; docs: DocumentsApi; listing: 
     </Card>
   );
 }
+
+const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
 function kindLabel(document: DocumentItem): string {
   if (document.kind === "page") return "¶";

@@ -43,7 +43,7 @@ function PageView(props: { tenantId: string; pageId: string }) {
     <Page title={data.title}>
       <Breadcrumbs trail={data.breadcrumbs} current={data.title} />
       <div className="buttons page-actions">
-        <ItemActions tenantId={props.tenantId} docs={docs} onChanged={page.reload} onTrashed={() => navigate(folderHref(folderId))}
+        <ItemActions small tenantId={props.tenantId} docs={docs} onChanged={page.reload} onTrashed={() => navigate(folderHref(folderId))}
           item={{ type: "document", id: data.id, name: data.title, access: data.access, parentId: folderId, kind: "page" }} />
       </div>
       <Editor key={data.id} docs={docs} page={data} reload={page.reload} />
@@ -100,11 +100,20 @@ function Editor(props: { docs: DocumentsApi; page: PageWithTrail; reload(): Prom
     await props.reload();
   };
 
+  // Closing or reloading the tab with unsaved text asks first.
+  useEffect(() => {
+    if (!changed) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [changed]);
+
   // Links between pages are followed inside the app; others open in a new tab (see markdown.ts).
   const followInternalLink = (event: MouseEvent<HTMLDivElement>) => {
     const path = internalLinkOf(event.target);
     if (!path || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
+    if (editable && changed && !window.confirm("Leave this page? Your unsaved changes will be lost.")) return;
     navigate(path);
   };
 
@@ -119,7 +128,7 @@ function Editor(props: { docs: DocumentsApi; page: PageWithTrail; reload(): Prom
           <p>Load the latest version to see what changed; your text will be kept below it so you can copy your changes in again.</p>
           <div className="buttons">
             <button type="button" className="button small" onClick={() => void loadLatest()}>Load the latest version</button>
-            <button type="button" className="button small secondary" onClick={() => setConflict(null)}>Keep editing</button>
+            <button type="button" className="button small secondary" onClick={() => setConflict(null)}>Not now</button>
           </div>
         </div>
       )}
