@@ -26,6 +26,8 @@ import type { BlobStore } from "../store/blob-store.ts";
 import type { UploadScanner } from "../modules/documents/document-content.ts";
 import { registerDocumentRoutes } from "../modules/documents/document-routes.ts";
 import { registerSharingRoutes } from "../modules/sharing/sharing-routes.ts";
+import { indexStoredDocument, removeFromIndex } from "../modules/search/search-index.ts";
+import { registerSearchRoutes } from "../modules/search/search-routes.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
 import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
@@ -128,10 +130,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         vault: options.vault,
         ...options.documents,
         onDownload: options.monitoring ? options.monitoring.detectors.noteDownload : undefined,
+        onChanged: (tenantId, documentId) => indexStoredDocument({ db: options.identity!.db, vault: options.vault, blobStore: options.documents!.blobStore }, tenantId, documentId),
+        onRemoved: (tenantId, documentId) => removeFromIndex(options.identity!.db, tenantId, documentId),
         onMalware: (tenantId, principalId, ip, signature) =>
           options.identity!.events.emit({ type: "malware_detected", tenantId, ip, userId: principalId, details: { signature } }),
       }, authenticator);
       const identity = options.identity;
+      await registerSearchRoutes(app, { db: identity.db, vault: options.vault }, authenticator);
       await registerSharingRoutes(app, {
         db: identity.db, vault: options.vault, blobStore: options.documents.blobStore, messages: identity.messages,
         get publicUrl() {

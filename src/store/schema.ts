@@ -351,7 +351,7 @@ export type GrantsTable = {
 };
 
 // A blind index row: an HMAC of a word or prefix (never the word) found in a document's title or text.
-export type SearchTokensTable = { tenant_id: string; token_hash: string; document_id: string; field: "title" | "text" };
+export type SearchTokensTable = { tenant_id: string; token_hash: string; recency: number; document_id: string };
 
 // A link sharing one document outside the company: token and PIN only as keyed hashes.
 export type DocumentSharesTable = {

@@ -14,6 +14,9 @@ import { filenameContext, openVersion, parseRange, storeNewVersion, type Content
 export type DocumentRouteDeps = ContentDeps & {
   onDownload?: ((tenantId: string, principalId: string, ip: string) => void) | undefined;
   onMalware?: ((tenantId: string, principalId: string, ip: string, signature: string) => void) | undefined;
+  // The search index follows titles and page text; it never holds up or fails the change itself.
+  onChanged?: ((tenantId: string, documentId: string) => Promise<void>) | undefined;
+  onRemoved?: ((tenantId: string, documentId: string) => Promise<void>) | undefined;
 };
 
 type TenantParams = { tenantId: string };
@@ -49,6 +52,8 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
     }
     return { access, rights: await loadDocumentRights(db, access) };
   };
+  const changed = (request: FastifyRequest, tenantId: string, documentId: string) =>
+    deps.onChanged?.(tenantId, documentId).catch((error: unknown) => request.log.error({ err: error }, "search index update failed"));
   const actorId = (access: TenantAccess) => (access.principal.kind === "user" ? access.principal.userId : access.principal.keyId);
 
   const loadDocument = async (tenantId: string, documentId: string, rights: DocumentRights, options: { includeDeleted?: boolean } = {}) => {
@@ -226,6 +231,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
       if (appError.code === "scanner_unavailable") request.log.error({ err: error }, "the malware scanner is unavailable: upload refused");
       throw error;
     });
+    await changed(request, access.tenantId, document.id);
     return reply.code(201).send(stored);
   });
 
@@ -296,6 +302,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
       tenantId: access.tenantId, documentId: document.id, baseVersion: request.body.baseVersion,
       body: await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, undefined), contentType: row.content_type, filename, userId: actorId(access),
     });
+    await changed(request, access.tenantId, document.id);
     return reply.code(201).send({ ...stored, restoredFrom: row.version });
   });
 
@@ -311,6 +318,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
       ...(request.body.folderId !== undefined ? { folder_id: request.body.folderId } : {}),
       updated_at: new Date().toISOString(),
     }).where("tenant_id", "=", access.tenantId).where("id", "=", document.id).execute();
+    if (request.body.title) await changed(request, access.tenantId, document.id);
     return { id: document.id };
   });
 
@@ -341,10 +349,12 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
     if (!document || document.kind !== "page" || (document.current_version === 0 && document.created_by !== actorId(access) && !atLeast(rights.blanket, "edit"))) throw new AppError("not_found", "no such page");
     requireLevel(documentLevelWithin(rights, document.id, await folderLevel(db, access.tenantId, rights, document.folder_id)), "edit", "page");
     const { Readable } = await import("node:stream");
-    return storeNewVersion(deps, {
+    const stored = await storeNewVersion(deps, {
       tenantId: access.tenantId, documentId: document.id, baseVersion: request.body.baseVersion,
       body: Readable.from([Buffer.from(request.body.text, "utf8")]), contentType: "text/markdown", filename: null, userId: actorId(access),
     });
+    await changed(request, access.tenantId, document.id);
+    return stored;
   });
 
   // --- Trash ---
@@ -380,6 +390,7 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
         await trx.deleteFrom("grants").where("tenant_id", "=", access.tenantId).where("resource_type", "=", "document").where("resource_id", "=", documentId).execute();
         await trx.deleteFrom("documents").where("tenant_id", "=", access.tenantId).where("id", "=", documentId).execute();
       });
+      await deps.onRemoved?.(access.tenantId, documentId).catch((error: unknown) => request.log.error({ err: error }, "search index removal failed"));
     }
     return { deleted: rows.length };
   });
