@@ -114,8 +114,18 @@ async function runAdminQuery(statement: string): Promise<void> {
   }
 }
 
+// A loaded machine (CI runs test files in parallel) can be slow to accept a connection: try a few
+// times with a generous timeout before calling PostgreSQL unreachable.
 async function probePostgres(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await probePostgresOnce()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
+}
+
+async function probePostgresOnce(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
   // An unreachable server can also surface as an 'error' event after connect() has rejected.
   client.on("error", () => {});
   try {
