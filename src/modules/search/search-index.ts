@@ -54,24 +54,24 @@ export async function indexDocument(db: Db, vault: Vault, tenantId: string, docu
 // Returns the number of index rows written; documents that do not exist are left out of the index.
 export async function indexDocuments(db: Db, vault: Vault, tenantId: string, documents: readonly IndexedDocument[]): Promise<number> {
   if (documents.length === 0) return 0;
+  // Hashed before the transaction, which then only reads recencies and writes rows.
+  const hashesOf = new Map<string, string[]>();
+  for (const document of documents) {
+    if (!hashesOf.has(document.documentId)) hashesOf.set(document.documentId, [...tokensOfDocument(document)].map((token) => searchTokenHash(vault, tenantId, token)));
+  }
+  const ids = [...hashesOf.keys()];
   const write = async (trx: Db) => {
-    const ids = [...new Set(documents.map((document) => document.documentId))];
-    const recency = new Map<string, number>();
+    const rows: DatabaseSchema["search_tokens"][] = [];
     for (let start = 0; start < ids.length; start += rowsPerInsert) {
       const chunk = ids.slice(start, start + rowsPerInsert);
+      // A write that changes nothing but takes the documents' row locks: two re-indexings of one
+      // document run one after the other, so its rows never mix two versions (or two recencies).
+      const existing = await trx.updateTable("documents").set((eb) => ({ updated_at: eb.ref("updated_at") }))
+        .where("tenant_id", "=", tenantId).where("id", "in", chunk).returning(["id", "updated_at"]).execute();
       await trx.deleteFrom("search_tokens").where("tenant_id", "=", tenantId).where("document_id", "in", chunk).execute();
-      for (const row of await trx.selectFrom("documents").select(["id", "updated_at"]).where("tenant_id", "=", tenantId).where("id", "in", chunk).execute()) {
-        recency.set(row.id, Date.parse(row.updated_at));
-      }
-    }
-    const rows: DatabaseSchema["search_tokens"][] = [];
-    const done = new Set<string>();
-    for (const document of documents) {
-      const changedAt = recency.get(document.documentId);
-      if (changedAt === undefined || done.has(document.documentId)) continue;
-      done.add(document.documentId);
-      for (const token of tokensOfDocument(document)) {
-        rows.push({ tenant_id: tenantId, token_hash: searchTokenHash(vault, tenantId, token), recency: changedAt, document_id: document.documentId });
+      for (const document of existing) {
+        const recency = Date.parse(document.updated_at);
+        for (const tokenHash of hashesOf.get(document.id)!) rows.push({ tenant_id: tenantId, token_hash: tokenHash, recency, document_id: document.id });
       }
     }
     for (let start = 0; start < rows.length; start += rowsPerInsert) {
