@@ -63,7 +63,11 @@ export type ErrorCode =
   | "scan_too_large"
   | "pin_required"
   | "pin_invalid"
-  | "pin_locked";
+  | "pin_locked"
+  | "not_your_turn"
+  | "consent_required"
+  | "fields_incomplete"
+  | "signing_closed";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -28,6 +28,10 @@ import { registerDocumentRoutes } from "../modules/documents/document-routes.ts"
 import { registerSharingRoutes } from "../modules/sharing/sharing-routes.ts";
 import { indexStoredDocument, removeFromIndex } from "../modules/search/search-index.ts";
 import { registerSearchRoutes } from "../modules/search/search-routes.ts";
+import { registerSigningRoutes } from "../modules/signing/signing-routes.ts";
+import { registerSignerRoutes } from "../modules/signing/signer-routes.ts";
+import type { SealSignedDocument, SigningDeps } from "../modules/signing/signing-deps.ts";
+import { startSigningSchedule } from "../modules/signing/run-signing-schedule.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
 import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
@@ -62,6 +66,8 @@ export type AppOptions = {
   abuse?: AbuseGuard;
   /** The browser app (built by Vite into web/dist). */
   web?: WebAppOptions;
+  /** Signature requests: the seal made at completion, and how often the reminder/expiry schedule runs (off when absent). */
+  signing?: { sealSignedDocument?: SealSignedDocument | undefined; scheduleEveryMs?: number | undefined };
   /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
   oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
@@ -144,6 +150,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
         onDownload: options.monitoring?.detectors.noteDownload,
       }, authenticator);
+      const signing: SigningDeps = {
+        db: identity.db, vault: options.vault, messages: identity.messages, blobStore: options.documents.blobStore,
+        get publicUrl() {
+          return identity.publicUrl;
+        },
+        sealSignedDocument: options.signing?.sealSignedDocument, audit: options.audit, log: options.logger,
+        onSealFailure: (tenantId, requestId) => identity.events.emit({ type: "seal_failure", tenantId, details: { signatureRequestId: requestId } }),
+      };
+      await registerSigningRoutes(app, signing, authenticator);
+      await registerSignerRoutes(app, signing);
+      if (options.signing?.scheduleEveryMs) {
+        const schedule = startSigningSchedule(signing, options.signing.scheduleEveryMs);
+        app.addHook("onClose", async () => schedule.stop());
+      }
       await registerSupportAccessRoutes(app, { db: options.identity.db, vault: options.vault, blobStore: options.documents.blobStore },
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
     }

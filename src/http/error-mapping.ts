@@ -67,6 +67,10 @@ const statusByCode: Record<ErrorCode, number> = {
   pin_required: 401,
   pin_invalid: 401,
   pin_locked: 403,
+  not_your_turn: 409,
+  consent_required: 409,
+  fields_incomplete: 400,
+  signing_closed: 409,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

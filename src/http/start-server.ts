@@ -83,6 +83,7 @@ export async function startServer(config: Config, log: Logger, version: string):
       }),
     },
     monitoring: { metrics, alerts, detectors },
+    signing: { scheduleEveryMs: 60_000 },
     audit: createAuditTrail({
       db: runtime.database.db,
       vault: runtime.vault,

@@ -24,6 +24,7 @@ const scopeFor: Record<TenantAction, ApiScope> = {
   manage_settings: "admin",
   view_audit: "admin",
   transfer_ownership: "admin",
+  send_for_signature: "sign",
 };
 
 export async function requireTenantAccess(

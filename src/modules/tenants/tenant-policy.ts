@@ -13,7 +13,8 @@ export type TenantAction =
   | "manage_api_keys"
   | "manage_settings"
   | "view_audit"
-  | "transfer_ownership";
+  | "transfer_ownership"
+  | "send_for_signature";
 
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
@@ -28,6 +29,7 @@ const leastRole: Record<TenantAction, Role> = {
   manage_settings: "admin",
   view_audit: "admin",
   transfer_ownership: "owner",
+  send_for_signature: "member",
 };
 
 export const roles: readonly Role[] = ["owner", "admin", "member", "viewer"];
