@@ -92,11 +92,10 @@ export async function createSignatureRequest(deps: SigningDeps, input: NewSignat
   const id = newPublicId();
   const at = new Date(now).toISOString();
   const recipientIds = input.recipients.map(() => newPublicId());
-  let step = 0;
   const recipients = await Promise.all(input.recipients.map(async (recipient, index) => ({
     tenant_id: input.tenantId, id: recipientIds[index]!, request_id: id, role: recipient.role,
-    // Signers and approvers in the order given; viewers have no turn.
-    order_index: recipient.role === "viewer" ? -1 : step++,
+    // The order given; only signers and approvers take turns (signing-turns.ts).
+    order_index: index,
     status: recipient.role === "viewer" ? "cc" as const : "waiting" as const,
     contact_ciphertext: await sealContact(vault, input.tenantId, recipientIds[index]!, {
       name: recipient.name.trim(), email: recipient.email.trim(), ...(recipient.phone ? { phone: recipient.phone } : {}),
