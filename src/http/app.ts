@@ -32,6 +32,8 @@ import { registerSigningRoutes } from "../modules/signing/signing-routes.ts";
 import { registerSignerRoutes } from "../modules/signing/signer-routes.ts";
 import type { SealSignedDocument, SigningDeps } from "../modules/signing/signing-deps.ts";
 import { startSigningSchedule } from "../modules/signing/run-signing-schedule.ts";
+import { queueSigningEvent, type WebhookDeps } from "../modules/signing/signing-webhooks.ts";
+import { registerSigningWebhookRoutes } from "../modules/signing/signing-webhook-routes.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
 import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
@@ -67,7 +69,12 @@ export type AppOptions = {
   /** The browser app (built by Vite into web/dist). */
   web?: WebAppOptions;
   /** Signature requests: the seal made at completion, and how often the reminder/expiry schedule runs (off when absent). */
-  signing?: { sealSignedDocument?: SealSignedDocument | undefined; scheduleEveryMs?: number | undefined };
+  signing?: {
+    sealSignedDocument?: SealSignedDocument | undefined;
+    scheduleEveryMs?: number | undefined;
+    /** Test-only: loopback receivers and their CA. Never set from configuration. */
+    webhooks?: { allowLoopback?: boolean; trustedCa?: Buffer; timeoutMs?: number };
+  };
   /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
   oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
@@ -150,16 +157,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
         onDownload: options.monitoring?.detectors.noteDownload,
       }, authenticator);
+      const hookOptions = options.signing?.webhooks;
+      const webhooks: WebhookDeps = {
+        db: identity.db, vault: options.vault, log: options.logger,
+        transport: { timeoutMs: hookOptions?.timeoutMs ?? 10_000, policy: { allowLoopback: hookOptions?.allowLoopback === true } },
+        ca: hookOptions?.trustedCa ? [hookOptions.trustedCa.toString("utf8")] : undefined,
+      };
       const signing: SigningDeps = {
         db: identity.db, vault: options.vault, messages: identity.messages, blobStore: options.documents.blobStore,
         get publicUrl() {
           return identity.publicUrl;
         },
         sealSignedDocument: options.signing?.sealSignedDocument, audit: options.audit, log: options.logger,
+        // A webhook that cannot be queued never fails the step it reports.
+        onRequestEvent: (event) => queueSigningEvent(webhooks, event).catch((error: unknown) => options.logger.error({ err: error }, "signing webhook event not queued")),
+        webhooks,
         onSealFailure: (tenantId, requestId) => identity.events.emit({ type: "seal_failure", tenantId, details: { signatureRequestId: requestId } }),
       };
       await registerSigningRoutes(app, signing, authenticator);
       await registerSignerRoutes(app, signing);
+      await registerSigningWebhookRoutes(app, webhooks, authenticator);
       if (options.signing?.scheduleEveryMs) {
         const schedule = startSigningSchedule(signing, options.signing.scheduleEveryMs);
         app.addHook("onClose", async () => schedule.stop());

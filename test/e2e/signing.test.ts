@@ -7,7 +7,9 @@
 // line or a database row.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +23,7 @@ import { createMessageSender } from "../../src/modules/messages/create-message-s
 import { createSecurityEvents, type SecurityEvent } from "../../src/modules/monitoring/security-events.ts";
 import type { SealSignedDocument, SigningDeps } from "../../src/modules/signing/signing-deps.ts";
 import { runSigningSchedule } from "../../src/modules/signing/run-signing-schedule.ts";
+import { runWebhookDeliveries } from "../../src/modules/signing/signing-webhooks.ts";
 import { createFileBlobStore } from "../../src/store/blob-store-fs.ts";
 import type { DatabaseKind } from "../../src/store/database.ts";
 import { ensureSelfSignedCertificate } from "../../src/vault/self-signed-certificate.ts";
@@ -49,7 +52,27 @@ const pdf = makeTestPdf(["Strongroom signing contract", "Second page"]);
 // A 1x1 transparent PNG, as a drawn signature arrives from the canvas.
 const drawnSignature = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-type SigningApp = TestApp & { deps: SigningDeps; events: SecurityEvent[] };
+type SigningApp = TestApp & { deps: SigningDeps; events: SecurityEvent[]; receiver: Receiver };
+type Hit = { path: string; headers: Record<string, string | string[] | undefined>; body: string };
+type Receiver = { server: Server; port: number; hits: Hit[] };
+
+// A real HTTPS webhook receiver: /flaky fails its first two hits, /gone answers 410, anything else 204.
+async function startReceiver(cert: Buffer, key: Buffer): Promise<Receiver> {
+  const hits: Hit[] = [];
+  const server = createServer({ cert, key }, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const path = request.url ?? "/";
+      hits.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+      const flakyFailure = path === "/flaky" && hits.filter((hit) => hit.path === "/flaky").length <= 2;
+      response.statusCode = flakyFailure ? 503 : path === "/gone" ? 410 : 204;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port, hits };
+}
 
 async function startSigningApp(kind: DatabaseKind, logLines: string[], seal: SealSignedDocument | undefined): Promise<SigningApp> {
   const test = await openTestDatabase(kind);
@@ -72,13 +95,17 @@ async function startSigningApp(kind: DatabaseKind, logLines: string[], seal: Sea
   const identity = createIdentityDeps({ db, vault, messages, publicUrl: "https://localhost", events: securityEvents });
   const blobStore = createFileBlobStore(join(dir, "blobs"));
   const audit = createAuditTrail({ db, vault, log });
+  const receiverCertificate = await ensureSelfSignedCertificate(join(dir, "receiver"));
+  const receiverCa = await readFile(receiverCertificate.certFile);
+  const receiver = await startReceiver(receiverCa, await readFile(receiverCertificate.keyFile));
   const app = await buildApp({
     vault, logger: log, certificate, bodyLimitBytes: 64 * 1024, trustedProxies: [], operatorCidrs: ["127.0.0.1/32"], version: "test",
-    identity, audit, documents: { blobStore, maxUploadBytes: 4 * 1024 * 1024 }, signing: { sealSignedDocument: seal },
+    identity, audit, documents: { blobStore, maxUploadBytes: 4 * 1024 * 1024 }, signing: { sealSignedDocument: seal, webhooks: { allowLoopback: true, trustedCa: receiverCa, timeoutMs: 5_000 } },
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const base = `https://localhost:${(app.server.address() as { port: number }).port}`;
-  const deps: SigningDeps = { db, vault, messages, blobStore, publicUrl: "https://localhost", sealSignedDocument: seal, audit, log };
+  const webhooks = { db, vault, log, transport: { timeoutMs: 5_000, policy: { allowLoopback: true } }, ca: [receiverCa.toString("utf8")] };
+  const deps: SigningDeps = { db, vault, messages, blobStore, publicUrl: "https://localhost", sealSignedDocument: seal, audit, log, webhooks };
 
   async function signIn(person: Person): Promise<WebClient> {
     const client = new WebClient(base, ca);
@@ -90,7 +117,7 @@ async function startSigningApp(kind: DatabaseKind, logLines: string[], seal: Sea
     return client;
   }
   return {
-    app, base, ca, vault, test, mail, dir, signIn, deps, events,
+    app, base, ca, vault, test, mail, dir, signIn, deps, events, receiver,
     async signUp(person, companyName) {
       const since = mail.received.length;
       await new WebClient(base, ca).post("/v1/auth/signup", { companyName, ...person });
@@ -102,6 +129,7 @@ async function startSigningApp(kind: DatabaseKind, logLines: string[], seal: Sea
     async close() {
       await app.close();
       await mail.close();
+      await new Promise((resolve) => receiver.server.close(resolve));
       await test.cleanup();
       await rm(dir, { recursive: true, force: true });
     },
@@ -438,6 +466,78 @@ for (const kind of databaseKinds) {
       const s = await unlock(token, pin);
       const text = JSON.stringify((await stranger.request("GET", link(token, "/request"), undefined, session(s))).json());
       assert.ok(!text.includes("Other Co") && !text.includes(tenantB) && !text.includes(carol.email));
+    });
+
+    it("webhooks: signed request events to a real HTTPS receiver, retried with backoff, the secret shown once and never sent", async () => {
+      const hook = (path: string) => `https://127.0.0.1:${t.receiver.port}${path}`;
+      const hooks = `/v1/tenants/${tenantA}/signing-webhooks`;
+      for (const url of ["http://hooks.example.com/x", "https://10.0.0.8/hook", "https://169.254.169.254/latest", "https://user:pw@hooks.example.com/x"]) {
+        const refused = await a.post(hooks, { url });
+        assert.deepEqual([refused.status, refused.json().error], [400, "validation_failed"], url);
+      }
+      const created = await a.post(hooks, { url: hook("/a") });
+      assert.equal(created.status, 201, created.text);
+      const { id: hookId, secret } = created.json();
+      assert.match(secret, /^whsec_[A-Za-z0-9_-]{43}$/);
+      const listed = await a.get(hooks);
+      assert.ok(!listed.text.includes(secret), "the secret is shown once only");
+      assert.equal((await carolClient.get(hooks)).status, 404);
+      assert.equal((await carolClient.request("DELETE", `${hooks}/${hookId}`)).status, 404);
+
+      const since = t.mail.received.length;
+      const request = await create({ order: "parallel", send: true, recipients: [{ name: "Hooked", email: "hooked@signers.example", role: "signer" }] });
+      const { token, pin } = await linkAndPin("hooked@signers.example", since);
+      assert.equal((await signWithSession(token, pin)).json().status, "completed");
+      const waitFor = async (condition: () => boolean, what: string) => {
+        for (let attempt = 0; attempt < 200 && !condition(); attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
+        assert.ok(condition(), `timed out waiting for ${what}`);
+      };
+      const mine = () => t.receiver.hits.filter((hit) => hit.path === "/a" && JSON.parse(hit.body).signatureRequestId === request.id);
+      await waitFor(() => mine().length >= 3, "sent, signed and completed events");
+      assert.deepEqual(mine().map((hit) => JSON.parse(hit.body).type).sort(), ["signature_request.completed", "signature_request.sent", "signature_request.signed"]);
+      for (const hit of mine()) {
+        const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(hit.headers["x-strongroom-signature"])) ?? assert.fail("no signature header");
+        const expected = createHmac("sha256", secret).update(`${match[1]}.${hit.body}`).digest();
+        assert.ok(timingSafeEqual(expected, Buffer.from(match[2]!, "hex")), "the HMAC over timestamp and body verifies with the secret");
+        assert.ok(!hit.body.includes(secret) && !JSON.stringify(hit.headers).includes(secret), "the secret never travels");
+        assert.ok(!hit.body.includes("hooked@signers.example") && !hit.body.includes("Hooked"), "no personal data in the event");
+        assert.equal(hit.headers["x-strongroom-event"], JSON.parse(hit.body).type);
+      }
+      assert.equal((await a.request("DELETE", `${hooks}/${hookId}`)).json().status, "removed");
+
+      const flaky = (await a.post(hooks, { url: hook("/flaky") })).json();
+      const gone = (await a.post(hooks, { url: hook("/gone") })).json();
+      const cancelled = await create({ order: "parallel", recipients: [{ name: "Nobody", email: "nobody@signers.example", role: "signer" }] });
+      assert.equal((await a.post(`${requests()}/${cancelled.id}/cancel`)).status, 200);
+      const flakyHits = () => t.receiver.hits.filter((hit) => hit.path === "/flaky");
+      await waitFor(() => flakyHits().length === 1 && t.receiver.hits.some((hit) => hit.path === "/gone"), "the first attempts");
+      const deliveries = () => t.test.database.db.selectFrom("signing_webhook_deliveries").selectAll().where("webhook_id", "in", [flaky.id, gone.id]).execute();
+      let rows = await deliveries();
+      const flakyRow = () => rows.find((row) => row.webhook_id === flaky.id)!;
+      const settled = () => flakyRow().last_http_status === 503 && rows.find((row) => row.webhook_id === gone.id)!.status === "failed";
+      for (let attempt = 0; attempt < 200 && !settled(); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        rows = await deliveries();
+      }
+      assert.deepEqual([flakyRow().status, flakyRow().attempts, flakyRow().last_http_status], ["pending", 1, 503]);
+      const goneRow = rows.find((row) => row.webhook_id === gone.id)!;
+      assert.deepEqual([goneRow.status, goneRow.last_http_status], ["failed", 410], "a receiver that says gone is not retried");
+      const firstRetryAt = Date.parse(flakyRow().next_attempt_at!);
+      assert.equal((await runWebhookDeliveries(t.deps.webhooks!, firstRetryAt - 1000)).retrying, 0, "not before its time");
+      assert.equal((await runWebhookDeliveries(t.deps.webhooks!, firstRetryAt + 1)).retrying, 1);
+      rows = await deliveries();
+      const secondDelay = Date.parse(flakyRow().next_attempt_at!) - (firstRetryAt + 1);
+      assert.ok(secondDelay >= 59_000 && secondDelay <= 61_000, `the wait doubles (${secondDelay} ms)`);
+      assert.equal((await runWebhookDeliveries(t.deps.webhooks!, Date.parse(flakyRow().next_attempt_at!) + 1)).delivered, 1);
+      rows = await deliveries();
+      assert.deepEqual([flakyRow().status, flakyRow().attempts], ["delivered", 3]);
+      assert.equal(flakyHits().length, 3);
+      const bodies = new Set(flakyHits().map((hit) => hit.body));
+      assert.equal(bodies.size, 1, "every retry carries the same event");
+      const recent = (await a.get(hooks)).json().webhooks.find((row: { id: string }) => row.id === flaky.id).recentDeliveries[0];
+      assert.deepEqual([recent.event, recent.status, recent.attempts], ["signature_request.cancelled", "delivered", 3]);
+      await a.request("DELETE", `${hooks}/${flaky.id}`);
+      await a.request("DELETE", `${hooks}/${gone.id}`);
     });
 
     it("every signer step is on the company's audit trail, with the request but never the token", async () => {

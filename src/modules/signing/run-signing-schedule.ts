@@ -8,11 +8,12 @@ import { recordEvidence } from "./record-evidence.ts";
 import { loadRecipients, notifyDueRecipients } from "./send-signature-request.ts";
 import type { SigningDeps } from "./signing-deps.ts";
 import { allHaveSigned, isTurnOf } from "./signing-turns.ts";
+import { runWebhookDeliveries } from "./signing-webhooks.ts";
 
 export const scheduleBatch = 500;
 const day = 86_400_000;
 
-export type ScheduleResult = { expired: number; reminded: number; completed: number };
+export type ScheduleResult = { expired: number; reminded: number; completed: number; webhooks?: { delivered: number; retrying: number; failed: number } };
 
 async function recordSystemEvent(deps: SigningDeps, tenantId: string, action: string, requestId: string, details: Record<string, string | number>): Promise<void> {
   await deps.audit?.record(
@@ -66,6 +67,7 @@ export async function runSigningSchedule(deps: SigningDeps, now = Date.now()): P
       deps.log?.warn({ err: error, tenantId: request.tenant_id, requestId: request.id }, "signature schedule step failed");
     }
   }
+  if (deps.webhooks) result.webhooks = await runWebhookDeliveries(deps.webhooks, now);
   return result;
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { AuditTrail } from "../audit/audit-trail.ts";
 import type { MessageSender } from "../messages/message.ts";
 import type { SealInput, SealResult } from "../seals/seal-types.ts";
+import type { WebhookDeps } from "./signing-webhooks.ts";
 
 export type SealSignedDocument = (input: SealInput) => Promise<SealResult>;
 
@@ -27,6 +28,8 @@ export type SigningDeps = {
   /** Seal failures are security events (P4). */
   onSealFailure?: ((tenantId: string, requestId: string) => void) | undefined;
   log?: Logger | undefined;
+  /** Retries of queued webhook deliveries run with the schedule. */
+  webhooks?: WebhookDeps | undefined;
 };
 
 export type SigningEvent = { tenantId: string; requestId: string; event: string; recipientId: string | null; at: string };
