@@ -18,6 +18,7 @@ import { LogInPage } from "./pages/log-in.tsx";
 import { ResetPasswordPage } from "./pages/reset-password.tsx";
 import { SecurityPage } from "./pages/security/security-page.tsx";
 import { SharedDocumentPage } from "./pages/shared-document.tsx";
+import { SignPage } from "./pages/sign.tsx";
 import { CheckEmailPage, SignUpPage } from "./pages/sign-up.tsx";
 import { VerifyEmailPage } from "./pages/verify-email.tsx";
 import { Link, navigate, usePathname } from "./router.tsx";
@@ -46,6 +47,7 @@ const routes: Record<string, Route> = {
   "/trash": { access: "signed_in", render: (session) => <TrashPage session={session} /> },
   "/search": { access: "signed_in", render: (session) => <SearchPage session={session} /> },
   "/shared": { access: "public", render: () => <SharedDocumentPage /> },
+  "/sign": { access: "public", render: () => <SignPage /> },
 };
 
 // Pages of one thing, named by its id in the path (/documents/:id).
