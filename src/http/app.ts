@@ -37,6 +37,7 @@ import { createSignInAccountLookups } from "../modules/abuse/sign-in-accounts.ts
 import { handleError, handleNotFound } from "./error-mapping.ts";
 import { createAddressFilter } from "./ip-filter.ts";
 import { registerSysRoutes } from "./routes/sys-routes.ts";
+import { registerVerifyRoutes } from "../modules/seals/verify-routes.ts";
 import { addSecurityHeaders } from "./security-headers.ts";
 import { type CertificateSource, tlsServerOptions } from "./tls-options.ts";
 
@@ -62,6 +63,8 @@ export type AppOptions = {
   abuse?: AbuseGuard;
   /** The browser app (built by Vite into web/dist). */
   web?: WebAppOptions;
+  /** Public seal verification: the largest PDF accepted by POST /v1/verify. */
+  verify?: { maxPdfBytes?: number };
   /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
   oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
@@ -148,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
     }
     await registerAuditRoutes(app, options.identity, authenticator);
+    registerVerifyRoutes(app, { db: options.identity.db, vault: options.vault, ...(options.verify ?? {}) });
     if (options.monitoring) {
       await registerMonitoringRoutes(app, { db: options.identity.db, vault: options.vault, alerts: options.monitoring.alerts }, authenticator);
     }
