@@ -20,6 +20,7 @@ import { SecurityPage } from "./pages/security/security-page.tsx";
 import { SharedDocumentPage } from "./pages/shared-document.tsx";
 import { CheckEmailPage, SignUpPage } from "./pages/sign-up.tsx";
 import { VerifyEmailPage } from "./pages/verify-email.tsx";
+import { VerifyPage } from "./pages/verify.tsx";
 import { Link, navigate, usePathname } from "./router.tsx";
 import { SessionProvider, useSession, type Session } from "./session.tsx";
 
@@ -46,6 +47,7 @@ const routes: Record<string, Route> = {
   "/trash": { access: "signed_in", render: (session) => <TrashPage session={session} /> },
   "/search": { access: "signed_in", render: (session) => <SearchPage session={session} /> },
   "/shared": { access: "public", render: () => <SharedDocumentPage /> },
+  "/verify": { access: "public", render: () => <VerifyPage /> },
 };
 
 // Pages of one thing, named by its id in the path (/documents/:id).
