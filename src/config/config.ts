@@ -31,6 +31,14 @@ const configSchema = z.object({
   }).prefault({}).refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), {
     message: "set both tls.certFile and tls.keyFile, or neither (then a self-signed localhost certificate is made)",
   }),
+  // The PAdES certificate (PEM, signer first, then its chain) and key for final PDFs; without them
+  // the vault makes an ECDSA P-256 key and a self-signed certificate.
+  documentSigning: z.object({
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+  }).prefault({}).refine((files) => Boolean(files.certFile) === Boolean(files.keyFile), {
+    message: "set both documentSigning.certFile and documentSigning.keyFile, or neither (then a self-signed signing certificate is made)",
+  }),
   database: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("sqlite"), path: z.string().optional() }),
     z.object({
@@ -101,6 +109,8 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_PUBLIC_URL: ["server", "publicUrl"],
   STRONGROOM_TLS_CERT_FILE: ["tls", "certFile"],
   STRONGROOM_TLS_KEY_FILE: ["tls", "keyFile"],
+  STRONGROOM_DOCUMENT_SIGNING_CERT_FILE: ["documentSigning", "certFile"],
+  STRONGROOM_DOCUMENT_SIGNING_KEY_FILE: ["documentSigning", "keyFile"],
   STRONGROOM_DATABASE_URL: ["database", "url"],
   STRONGROOM_DATABASE_SSLMODE: ["database", "sslmode"],
   STRONGROOM_DATABASE_CA_FILE: ["database", "caFile"],

@@ -2,6 +2,7 @@
 
 export type ErrorCode =
   | "bad_request"
+  | "seal_input_invalid"
   | "invalid_json"
   | "validation_failed"
   | "payload_too_large"

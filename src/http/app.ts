@@ -43,6 +43,8 @@ import { createSignInAccountLookups } from "../modules/abuse/sign-in-accounts.ts
 import { handleError, handleNotFound } from "./error-mapping.ts";
 import { createAddressFilter } from "./ip-filter.ts";
 import { registerSysRoutes } from "./routes/sys-routes.ts";
+import { registerVerifyRoutes } from "../modules/seals/verify-routes.ts";
+import { sealSignedDocument } from "../modules/seals/seal-signed-document.ts";
 import { addSecurityHeaders } from "./security-headers.ts";
 import { type CertificateSource, tlsServerOptions } from "./tls-options.ts";
 
@@ -68,13 +70,16 @@ export type AppOptions = {
   abuse?: AbuseGuard;
   /** The browser app (built by Vite into web/dist). */
   web?: WebAppOptions;
-  /** Signature requests: the seal made at completion, and how often the reminder/expiry schedule runs (off when absent). */
+  /** Signature requests: how often the reminder/expiry schedule runs (off when absent); tests may wrap the seal. */
   signing?: {
+    /** Defaults to modules/seals' sealSignedDocument. */
     sealSignedDocument?: SealSignedDocument | undefined;
     scheduleEveryMs?: number | undefined;
     /** Test-only: loopback receivers and their CA. Never set from configuration. */
     webhooks?: { allowLoopback?: boolean; trustedCa?: Buffer; timeoutMs?: number };
   };
+  /** Public seal verification: the largest PDF accepted by POST /v1/verify. */
+  verify?: { maxPdfBytes?: number };
   /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
   oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
@@ -168,7 +173,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         get publicUrl() {
           return identity.publicUrl;
         },
-        sealSignedDocument: options.signing?.sealSignedDocument, audit: options.audit, log: options.logger,
+        sealSignedDocument: options.signing?.sealSignedDocument ?? ((input) => sealSignedDocument({ db: identity.db, vault: options.vault }, input)),
+        audit: options.audit, log: options.logger,
         // A webhook that cannot be queued never fails the step it reports.
         onRequestEvent: (event) => queueSigningEvent(webhooks, event).catch((error: unknown) => options.logger.error({ err: error }, "signing webhook event not queued")),
         webhooks,
@@ -185,6 +191,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
     }
     await registerAuditRoutes(app, options.identity, authenticator);
+    registerVerifyRoutes(app, { db: options.identity.db, vault: options.vault, ...(options.verify ?? {}) });
     if (options.monitoring) {
       await registerMonitoringRoutes(app, { db: options.identity.db, vault: options.vault, alerts: options.monitoring.alerts }, authenticator);
     }

@@ -51,6 +51,7 @@ const statusByCode: Record<ErrorCode, number> = {
   range_not_satisfiable: 416,
   decrypt_failed: 422,
   stream_truncated: 422,
+  seal_input_invalid: 422,
   too_many_requests: 429,
   internal_error: 500,
   audit_unavailable: 503,

@@ -35,6 +35,8 @@ export async function startServer(config: Config, log: Logger, version: string):
   const certificate = await certificateFor(config);
   const runtime = await openRuntime(config);
   if (config.devUnsealEnabled) await devUnseal(runtime.vault, config.dataDir, log);
+  // Make (dev default) or load the PAdES signing identity now, so a problem shows at start-up.
+  if (!runtime.vault.isSealed()) await runtime.vault.documentSigningKey.identity();
   const scanner = createMalwareScanner(config.malware);
   await scanner?.ping().catch((error: unknown) => log.error({ err: error }, "clamd does not answer: uploads are refused until it does"));
   const abandoned = await removeAbandonedUploads(runtime.database.db, runtime.blobStore);

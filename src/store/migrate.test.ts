@@ -19,7 +19,8 @@ const alertTables = ["alert_channels", "alert_deliveries"];
 const documentTables = ["document_versions", "documents", "folders", "grants", "search_tokens"];
 const sharingTables = ["document_shares", "support_access_grants"];
 const signingTables = ["signature_evidence", "signature_fields", "signature_recipients", "signature_requests", "signing_webhook_deliveries", "signing_webhooks"];
-const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables, ...sharingTables, ...signingTables].sort();
+const sealTables = ["document_signing_keys", "seals", "transparency_log", "transparency_tree_heads"];
+const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables, ...sharingTables, ...sealTables, ...signingTables].sort();
 const now = "2025-01-01T00:00:00.000Z";
 
 for (const kind of databaseKinds) {

@@ -486,7 +486,45 @@ export type SigningWebhookDeliveriesTable = {
   delivered_at: string | null;
 };
 
+// Generated PAdES signing identities (dev default); operator-supplied ones live in files.
+export type DocumentSigningKeysTable = {
+  id: string;
+  certificate_pem: string;
+  private_key_ciphertext: Uint8Array;
+  not_after: string;
+  created_at: string;
+  retired_at: string | null;
+};
+
+export type TransparencyLogTable = {
+  log_index: number;
+  leaf_hash: string;
+  appended_at: string;
+};
+
+export type TransparencyTreeHeadsTable = {
+  tree_size: number;
+  root_hash: string;
+  signed_at: string;
+  key_id: string;
+  signature: string;
+};
+
+export type SealsTable = {
+  tenant_id: string;
+  request_id: string;
+  sha256: string;
+  cms_sha256: string;
+  log_index: number;
+  sealed_at: string;
+  record_ciphertext: Uint8Array;
+};
+
 export type DatabaseSchema = {
+  document_signing_keys: DocumentSigningKeysTable;
+  transparency_log: TransparencyLogTable;
+  transparency_tree_heads: TransparencyTreeHeadsTable;
+  seals: SealsTable;
   signature_requests: SignatureRequestsTable;
   signature_recipients: SignatureRecipientsTable;
   signature_fields: SignatureFieldsTable;

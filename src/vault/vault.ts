@@ -10,6 +10,7 @@ import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "
 import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
 import type { SealConfig, VaultRepository } from "./vault-repository.ts";
 import { createServiceSigningKey } from "./service-signing-key.ts";
+import { createDocumentSigningKey, type DocumentSigningFiles } from "./document-signing-key.ts";
 
 export type SealStatus = {
   initialized: boolean;
@@ -21,7 +22,11 @@ export type SealStatus = {
   keyringTerm: number | undefined;
 };
 
-export type VaultOptions = { tenantKeyLimits?: TenantKeyLimits };
+export type VaultOptions = {
+  tenantKeyLimits?: TenantKeyLimits;
+  /** The operator's PAdES certificate and key (already checked); without them the vault makes its own. */
+  documentSigning?: DocumentSigningFiles;
+};
 
 type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number; purposeKeys: Map<MacPurpose, Buffer> };
 
@@ -144,6 +149,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 
   const data = createTenantData(guardedTenantKeys);
   const serviceKey = createServiceSigningKey(repository.db, () => data);
+  const documentSigningKey = createDocumentSigningKey(repository.db, () => data, options.documentSigning);
 
   return {
     async status(): Promise<SealStatus> {
@@ -224,6 +230,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
         pendingShares = [];
         tenantKeys.forgetAll();
         serviceKey.forget();
+        documentSigningKey.forget();
         if (unsealed) {
           for (const key of unsealed.purposeKeys.values()) key.fill(0);
           unsealed.rootKey.fill(0);
@@ -308,6 +315,9 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 
     // The service's Ed25519 signing key (audit checkpoints, document seals).
     serviceKey,
+
+    // The PAdES key and certificate that sign final PDFs.
+    documentSigningKey,
   };
 }
 

@@ -24,7 +24,6 @@ import { browserSkipReason, buildWebApp, launchChromium, watchPage, type PageWat
 import { openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { codeIn, startMailServer, tokenIn, type MailServer, type ReceivedMail } from "../support/mail-server.ts";
 import { makeTestPdf } from "../support/sample-pdf.ts";
-import { sealForTests } from "../support/signing-seal.ts";
 import { WebClient } from "../support/web-client.ts";
 
 const alice = { email: "alice@browser-sign.example", password: "alice sends it out for signing 1", name: "Alice Sender" };
@@ -131,7 +130,7 @@ describe("signing in Chromium", { skip: await browserSkipReason() }, () => {
     app = await buildApp({
       vault, logger: log, certificate, bodyLimitBytes: 64 * 1024, trustedProxies: [], operatorCidrs: ["127.0.0.1/32"], version: "test",
       identity, audit: createAuditTrail({ db, vault, log }), documents: { blobStore: createFileBlobStore(join(dir, "blobs")), maxUploadBytes: 4 * 1024 * 1024 },
-      web: { distDir }, signing: { sealSignedDocument: sealForTests() },
+      web: { distDir },
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     base = `https://localhost:${(app.server.address() as { port: number }).port}`;

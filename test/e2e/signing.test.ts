@@ -7,7 +7,7 @@
 // line or a database row.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -31,11 +31,12 @@ import { createVault } from "../../src/vault/vault.ts";
 import { createVaultRepository } from "../../src/vault/vault-repository.ts";
 import { databaseKinds, openTestDatabase, skipReason } from "../support/databases.ts";
 import { codeIn, startMailServer, tokenIn, type ReceivedMail } from "../support/mail-server.ts";
+import { pdfsig } from "../support/pdfs.ts";
 import { makeTestPdf } from "../support/sample-pdf.ts";
 import type { Person, TestApp } from "../support/signed-in-app.ts";
 import { startSmsGateway } from "../support/sms-gateway.ts";
 import { WebClient } from "../support/web-client.ts";
-import { sealForTests } from "../support/signing-seal.ts";
+import { sealSignedDocument } from "../../src/modules/seals/seal-signed-document.ts";
 
 const sms = await startSmsGateway();
 after(() => sms.close());
@@ -74,7 +75,8 @@ async function startReceiver(cert: Buffer, key: Buffer): Promise<Receiver> {
   return { server, port: (server.address() as AddressInfo).port, hits };
 }
 
-async function startSigningApp(kind: DatabaseKind, logLines: string[], seal: SealSignedDocument | undefined): Promise<SigningApp> {
+// wrapSeal: a test may put a failure in front of the real seal.
+async function startSigningApp(kind: DatabaseKind, logLines: string[], wrapSeal = (real: SealSignedDocument) => real): Promise<SigningApp> {
   const test = await openTestDatabase(kind);
   const dir = await mkdtemp(join(tmpdir(), "sr-sign-"));
   const mail = await startMailServer();
@@ -84,6 +86,7 @@ async function startSigningApp(kind: DatabaseKind, logLines: string[], seal: Sea
   const vault = createVault(createVaultRepository(db));
   const { shares } = await vault.initialize(1, 1);
   await vault.submitShare(shares[0]!);
+  const seal = wrapSeal((input) => sealSignedDocument({ db, vault }, input));
   const log = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
   const messages = createMessageSender(
     { email: { kind: "smtp", host: "127.0.0.1", port: mail.port, secure: false, requireTls: false, from: "s@test.example" }, sms: { kind: "http", url: sms.url, token: sms.token } },
@@ -194,7 +197,7 @@ for (const kind of databaseKinds) {
     };
 
     before(async () => {
-      t = await startSigningApp(kind, logLines, sealForTests());
+      t = await startSigningApp(kind, logLines);
       stranger = new WebClient(t.base, t.ca);
       ({ client: a, tenantId: tenantA } = await t.signUp(alice, "Signing Co"));
       ({ client: carolClient, tenantId: tenantB } = await t.signUp(carol, "Other Co"));
@@ -289,6 +292,11 @@ for (const kind of databaseKinds) {
       assert.equal(final.headers["content-type"], "application/pdf");
       assert.ok(final.bytes.subarray(0, 5).equals(Buffer.from("%PDF-")));
       assert.equal(final.headers["x-seal-sha256"], done.final.sha256);
+      assert.equal(done.final.sha256, createHash("sha256").update(final.bytes).digest("hex"));
+      const verified = await stranger.request("POST", "/v1/verify", final.bytes, { "content-type": "application/pdf" });
+      assert.equal(verified.json().status, "sealed", verified.text);
+      const report = await pdfsig(final.bytes);
+      assert.ok(report.valid && report.wholeDocument, `pdfsig accepts the PAdES signature over the whole final PDF: ${report.output}`);
       for (const party of [signer1.email, signer2.email, watcher.email, alice.email]) {
         const mails = await mailsTo(t, party, since2, 1);
         const finalMail = mails.find((mail) => mail.raw.includes("application/pdf")) ?? assert.fail(`no final PDF for ${party}`);
@@ -576,8 +584,7 @@ for (const kind of databaseKinds) {
 describe("a request whose seal fails (sqlite)", () => {
   it("keeps its signatures, records the failure, raises a security event and completes on a later run", async () => {
     let failing = true;
-    const real = sealForTests();
-    const t = await startSigningApp("sqlite", [], async (input) => {
+    const t = await startSigningApp("sqlite", [], (real) => async (input) => {
       if (failing) throw new Error("the seal key is unavailable");
       return real(input);
     });

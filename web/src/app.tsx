@@ -21,6 +21,7 @@ import { SharedDocumentPage } from "./pages/shared-document.tsx";
 import { SignPage } from "./pages/sign.tsx";
 import { CheckEmailPage, SignUpPage } from "./pages/sign-up.tsx";
 import { VerifyEmailPage } from "./pages/verify-email.tsx";
+import { VerifyPage } from "./pages/verify.tsx";
 import { Link, navigate, usePathname } from "./router.tsx";
 import { SessionProvider, useSession, type Session } from "./session.tsx";
 
@@ -48,6 +49,7 @@ const routes: Record<string, Route> = {
   "/search": { access: "signed_in", render: (session) => <SearchPage session={session} /> },
   "/shared": { access: "public", render: () => <SharedDocumentPage /> },
   "/sign": { access: "public", render: () => <SignPage /> },
+  "/verify": { access: "public", render: () => <VerifyPage /> },
 };
 
 // Pages of one thing, named by its id in the path (/documents/:id).

@@ -12,7 +12,8 @@ import { alertsMigration } from "./007-alerts.ts";
 import { documentsMigration } from "./009-documents.ts";
 import { searchIndexMigration } from "./011-search-index.ts";
 import { sharingAndSupportAccessMigration } from "./010-sharing-and-support-access.ts";
+import { sealsMigration } from "./012-seals.ts";
 import { signatureRequestsMigration } from "./013-signature-requests.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, signatureRequestsMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, sealsMigration, signatureRequestsMigration];
