@@ -368,7 +368,11 @@ for (const kind of databaseKinds) {
         assert.deepEqual([response.status, response.json()], [404, unknown.json()]);
       }
 
-      const declined = await open("decline@signers.example");
+      const declineSince = t.mail.received.length;
+      const declinedRequest = await create({ order: "parallel", send: true, recipients: [{ name: "Decliner", email: "decline@signers.example", role: "signer" }, { name: "Other", email: "other-signer@signers.example", role: "signer" }] });
+      const declined = { created: declinedRequest, ...(await linkAndPin("decline@signers.example", declineSince)) };
+      const otherSigner = await linkAndPin("other-signer@signers.example", declineSince);
+      const otherSession = await unlock(otherSigner.token, otherSigner.pin);
       const ds = await unlock(declined.token, declined.pin);
       const since = t.mail.received.length;
       const noReason = await stranger.request("POST", link(declined.token, "/decline"), { reason: "   " }, session(ds));
@@ -380,6 +384,8 @@ for (const kind of databaseKinds) {
       const view = (await a.get(`${requests()}/${declined.created.id}`)).json();
       assert.deepEqual([view.status, view.recipients[0].status, view.recipients[0].declineReason], ["declined", "declined", "The fee in clause 4 is wrong."]);
       assert.deepEqual([(await stranger.get(link(declined.token))).status, (await stranger.request("GET", link(declined.token, "/document"), undefined, session(ds))).status], [404, 404]);
+      assert.deepEqual([(await stranger.get(link(otherSigner.token))).status, (await stranger.request("GET", link(otherSigner.token, "/document"), undefined, session(otherSession))).status], [404, 404],
+        "one decline ends the request for every recipient");
 
       const expiring = await open("expire@signers.example");
       const result = await runSigningSchedule(t.deps, Date.now() + 8 * day);

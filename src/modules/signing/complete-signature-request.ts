@@ -97,7 +97,16 @@ export async function completeSignatureRequest(deps: SigningDeps, tenantId: stri
     if (!deps.sealSignedDocument) throw new AppError("config_invalid", "no document seal is configured: the request waits for it");
     const { input, contacts } = await gatherSealInput(deps, request, completedAt);
     const { finalPdf, seal } = await deps.sealSignedDocument(input);
-    stored = await storeFinalPdf(deps, request, finalPdf);
+    // The seal is made once (the seal module refuses a second one for the request), so storing its
+    // result gets a few tries before the failure is recorded.
+    for (let attempt = 1; !stored; attempt++) {
+      try {
+        stored = await storeFinalPdf(deps, request, finalPdf);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
     const sealCiphertext = await vault.data.sealString(sealRecordContext(tenantId, requestId), JSON.stringify(seal));
     const done = await thisRequest().set({
       status: "completed", finished_at: completedAt, final_blob_key: stored.blobKey, final_size: finalPdf.length, final_sealed_size: stored.sealedSize,
