@@ -554,6 +554,18 @@ for (const kind of databaseKinds) {
       await a.request("DELETE", `${hooks}/${gone.id}`);
     });
 
+    it("a link opened again and again keeps a bounded evidence trail, while every request stays on the audit trail", async () => {
+      const since = t.mail.received.length;
+      const created = await create({ order: "parallel", send: true, recipients: [{ name: "Curious", email: "curious@signers.example", role: "signer" }] });
+      const { token } = await linkAndPin("curious@signers.example", since);
+      for (let index = 0; index < 25; index++) assert.equal((await stranger.get(link(token))).status, 200);
+      const opened = (await a.get(`${requests()}/${created.id}`)).json().evidence.filter((row: { event: string }) => row.event === "opened");
+      assert.equal(opened.length, 20);
+      const audited = (await a.get(`/v1/tenants/${tenantA}/audit?action=${encodeURIComponent("GET /v1/sign/:token")}&limit=500`)).json().records
+        .filter((record: { details: { signatureRequestId?: string } }) => record.details.signatureRequestId === created.id);
+      assert.equal(audited.length, 25);
+    });
+
     it("every signer step is on the company's audit trail, with the request but never the token", async () => {
       const records = (await a.get(`/v1/tenants/${tenantA}/audit?action=${encodeURIComponent("POST /v1/sign/:token/pin")}&limit=500`)).json().records;
       assert.ok(records.some((record: { errorCode: string | null }) => record.errorCode === "pin_invalid"));

@@ -56,7 +56,7 @@ async function gatherSealInput(deps: SigningDeps, request: RequestRow, completed
     signedAt: recipient.signed_at ?? completedAt, ip: recipient.signed_ip ?? "", userAgent: recipient.signed_user_agent ?? "",
   }));
   const rows = await db.selectFrom("signature_evidence").selectAll().where("tenant_id", "=", request.tenant_id).where("request_id", "=", request.id)
-    .orderBy("id").limit(10_000).execute();
+    .orderBy("id").limit(9_000).execute();
   const evidence: EvidenceStep[] = rows.map((row) => ({
     at: row.at, event: row.event, recipientName: row.recipient_id ? contacts.get(row.recipient_id)?.name ?? null : null, ip: row.ip, userAgent: row.user_agent,
   }));

@@ -19,6 +19,9 @@ export type EvidenceInput = {
 
 const webhookEvents = new Set<EvidenceEvent>(["sent", "viewed", "signed", "approved", "declined", "cancelled", "expired", "completed", "pin_locked"]);
 const maxUserAgent = 512;
+// Each event is kept at most this often per recipient (a link opened a thousand times is on the audit
+// trail, not in the certificate): the trail stays within what the seal accepts (10,000 steps).
+export const maxRepeatsPerEvent = 20;
 let sequence = 0;
 
 // Sortable by time, then by order of recording within this process.
@@ -29,6 +32,10 @@ function evidenceId(now: number): string {
 
 export async function recordEvidence(deps: Pick<SigningDeps, "db" | "onRequestEvent">, input: EvidenceInput, now = Date.now()): Promise<void> {
   const at = new Date(now).toISOString();
+  let repeats = deps.db.selectFrom("signature_evidence").select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("tenant_id", "=", input.tenantId).where("request_id", "=", input.requestId).where("event", "=", input.event);
+  repeats = input.recipientId ? repeats.where("recipient_id", "=", input.recipientId) : repeats.where("recipient_id", "is", null);
+  if (Number((await repeats.executeTakeFirstOrThrow()).count) >= maxRepeatsPerEvent) return;
   await deps.db.insertInto("signature_evidence").values({
     tenant_id: input.tenantId, id: evidenceId(now), request_id: input.requestId, recipient_id: input.recipientId, event: input.event, at,
     ip: input.ip ?? null, user_agent: input.userAgent ? input.userAgent.slice(0, maxUserAgent) : null,
