@@ -86,6 +86,7 @@ describe("signing in Chromium", { skip: await browserSkipReason() }, () => {
     await page.locator("canvas.pdf-page[data-rendered-page='1']").waitFor();
     await shot(page, `${who}-2-document`);
     if (how === "draw") {
+      await page.getByLabel("Date on page 2").fill("2026-12-03");
       const pad = page.getByTestId("signature-pad");
       await pad.scrollIntoViewIfNeeded();
       const box = (await pad.boundingBox()) ?? assert.fail("no signature pad");
@@ -182,6 +183,11 @@ describe("signing in Chromium", { skip: await browserSkipReason() }, () => {
     await dialog.getByRole("button", { name: "Add a recipient" }).click();
     await rows.nth(1).getByLabel("Name").fill(second.name);
     await rows.nth(1).getByLabel("E-mail").fill(second.email);
+    await dialog.getByRole("button", { name: "Add a field" }).click();
+    const field = dialog.getByTestId("field-row").nth(0);
+    await field.getByLabel("Kind").selectOption("date");
+    await field.getByLabel("Page").fill("2");
+    await field.getByLabel("Position").selectOption("bottom left");
     await shot(sender, "sender-1-dialog");
     const since = mail.received.length;
     await dialog.getByRole("button", { name: "Send for signature" }).click();
@@ -191,6 +197,9 @@ describe("signing in Chromium", { skip: await browserSkipReason() }, () => {
     assert.equal(mail.received.slice(since).filter((received) => received.to.includes(second.email)).length, 0, "the second signer waits for the first");
 
     await signAs("first", firstLink, "draw");
+    const placed = (await api.get(`/v1/tenants/${tenantId}/signature-requests?documentId=${documentId}`)).json().signatureRequests[0];
+    const fields = (await api.get(`/v1/tenants/${tenantId}/signature-requests/${placed.id}`)).json().fields as { kind: string; page: number; x: number; y: number; filled: boolean }[];
+    assert.deepEqual(fields.filter((f) => f.kind === "date").map((f) => [f.page, f.x, f.y, f.filled]), [[1, 72, 72, true]], "the date field placed in the dialog, filled by the first signer");
     const secondLink = await linkAndPin(second.email, since);
     const secondPage = await signAs("second", secondLink, "type");
     assert.match(await secondPage.getByTestId("signing-done").innerText(), /Everyone has signed/);

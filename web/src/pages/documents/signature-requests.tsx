@@ -13,8 +13,21 @@ type RequestSummary = { id: string; title: string; status: string; order: string
 type Recipient = { id: string; name: string; email: string; role: string; order: number | null; status: string; locked: boolean; signedAt: string | null; declineReason: string | null };
 type RequestDetail = RequestSummary & { recipients: Recipient[]; evidence: { at: string; event: string; recipientId: string | null }[] };
 type NewRecipient = { name: string; email: string; phone: string; role: string };
+type NewField = { recipient: number; kind: string; page: number; position: string };
 
 const roles = ["signer", "approver", "viewer"] as const;
+const fieldKinds = ["signature", "initials", "date", "text", "checkbox"] as const;
+const positions = ["bottom left", "bottom right", "top left", "top right"] as const;
+// Sizes in PDF points; positions on a Letter or A4 page (72 points = 1 inch from the edge).
+const fieldSize: Record<string, { width: number; height: number }> = {
+  signature: { width: 200, height: 50 }, initials: { width: 80, height: 30 }, date: { width: 120, height: 20 }, text: { width: 200, height: 20 }, checkbox: { width: 14, height: 14 },
+};
+function placed(field: NewField) {
+  const size = fieldSize[field.kind]!;
+  const x = field.position.endsWith("right") ? 540 - size.width : 72;
+  const y = field.position.startsWith("top") ? 720 - size.height : 72;
+  return { recipient: field.recipient, kind: field.kind, page: field.page - 1, x, y, ...size, required: field.kind !== "checkbox" };
+}
 const blankRecipient = (): NewRecipient => ({ name: "", email: "", phone: "", role: "signer" });
 
 export function SignatureRequestsSection(props: { tenantId: string; document: { id: string; title: string }; canSend: boolean }) {
@@ -97,7 +110,14 @@ function RequestDetails(props: { base: string; requestId: string; onChanged(): P
 
 function SendForSignatureDialog(props: { base: string; document: { id: string; title: string }; onClose(): void; onSent(): Promise<void> }) {
   const [recipients, setRecipients] = useState<NewRecipient[]>([blankRecipient()]);
+  const [fields, setFields] = useState<NewField[]>([]);
   const update = (index: number, change: Partial<NewRecipient>) => setRecipients(recipients.map((recipient, i) => (i === index ? { ...recipient, ...change } : recipient)));
+  const updateField = (index: number, change: Partial<NewField>) => setFields(fields.map((field, i) => (i === index ? { ...field, ...change } : field)));
+  const signers = recipients.map((recipient, index) => ({ index, label: `${index + 1}. ${recipient.name || recipient.email || "recipient"}` })).filter((entry) => recipients[entry.index]!.role === "signer");
+  const removeRecipient = (index: number) => {
+    setRecipients(recipients.filter((_, i) => i !== index));
+    setFields(fields.filter((field) => field.recipient !== index).map((field) => (field.recipient > index ? { ...field, recipient: field.recipient - 1 } : field)));
+  };
   const send = async (values: Record<string, string>) => {
     const days = Number(values.days ?? 14);
     const reminder = Number(values.reminderDays ?? 0);
@@ -112,6 +132,7 @@ function SendForSignatureDialog(props: { base: string; document: { id: string; t
         name: recipient.name.trim(), email: recipient.email.trim(), role: recipient.role,
         ...(recipient.phone.replace(/[\s()-]/g, "") ? { phone: recipient.phone.replace(/[\s()-]/g, "") } : {}),
       })),
+      fields: fields.filter((field) => recipients[field.recipient]?.role === "signer").map(placed),
       send: true,
     });
     await props.onSent();
@@ -136,10 +157,31 @@ function SendForSignatureDialog(props: { base: string; document: { id: string; t
               <Field label="E-mail" name={`email-${index}`} type="email" required maxLength={254} value={recipient.email} onChange={(event) => update(index, { email: event.target.value })} />
               <Field label="Phone (optional)" name={`phone-${index}`} type="tel" placeholder="+15550001111" value={recipient.phone} onChange={(event) => update(index, { phone: event.target.value })} />
               <SelectField label="Role" name={`role-${index}`} options={roles} value={recipient.role} onChange={(event) => update(index, { role: event.target.value })} />
-              {recipients.length > 1 && <button type="button" className="button small secondary" onClick={() => setRecipients(recipients.filter((_, i) => i !== index))}>Remove</button>}
+              {recipients.length > 1 && <button type="button" className="button small secondary" onClick={() => removeRecipient(index)}>Remove</button>}
             </div>
           ))}
           {recipients.length < 20 && <button type="button" className="button small secondary" onClick={() => setRecipients([...recipients, blankRecipient()])}>Add a recipient</button>}
+        </fieldset>
+        <fieldset className="field">
+          <legend>Fields (optional)</legend>
+          <p className="muted">A signer without a signature field signs on a page added at the end of the document.</p>
+          {fields.map((field, index) => (
+            <div key={index} className="recipient-row" data-testid="field-row">
+              <div className="field">
+                <label htmlFor={`field-recipient-${index}`}>For</label>
+                <select id={`field-recipient-${index}`} value={field.recipient} onChange={(event) => updateField(index, { recipient: Number(event.target.value) })}>
+                  {signers.map((signer) => <option key={signer.index} value={signer.index}>{signer.label}</option>)}
+                </select>
+              </div>
+              <SelectField label="Kind" name={`field-kind-${index}`} options={fieldKinds} value={field.kind} onChange={(event) => updateField(index, { kind: event.target.value })} />
+              <Field label="Page" name={`field-page-${index}`} type="number" min={1} max={10000} required value={field.page} onChange={(event) => updateField(index, { page: Math.max(1, Number(event.target.value) || 1) })} />
+              <SelectField label="Position" name={`field-position-${index}`} options={positions} value={field.position} onChange={(event) => updateField(index, { position: event.target.value })} />
+              <button type="button" className="button small secondary" onClick={() => setFields(fields.filter((_, i) => i !== index))}>Remove</button>
+            </div>
+          ))}
+          {signers.length > 0 && fields.length < 200 && (
+            <button type="button" className="button small secondary" onClick={() => setFields([...fields, { recipient: signers[0]!.index, kind: "signature", page: 1, position: "bottom right" }])}>Add a field</button>
+          )}
         </fieldset>
       </Form>
     </Dialog>
