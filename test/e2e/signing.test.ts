@@ -595,6 +595,12 @@ for (const kind of databaseKinds) {
         assert.ok(!standalone.test(dump), "a PIN is in the database");
       }
       for (const secret of [signer1.email, signer2.email, "Please sign by Friday.", "The fee in clause 4 is wrong."]) assert.ok(!dump.includes(secret), "recipients and messages are sealed");
+      const blobFiles = (await readdir(join(t.dir, "blobs"), { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+      assert.ok(blobFiles.some((entry) => entry.parentPath.includes("/s/")), "final PDFs are in the blob store");
+      for (const entry of blobFiles) {
+        const bytes = (await readFile(join(entry.parentPath, entry.name))).toString("latin1");
+        assert.ok(!bytes.includes("%PDF-") && !bytes.includes("Strongroom signing contract"), "documents and final PDFs are stored only encrypted");
+      }
     });
   });
 }
