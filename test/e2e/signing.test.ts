@@ -401,8 +401,10 @@ for (const kind of databaseKinds) {
       const quiet = await runSigningSchedule(t.deps, Date.now() + 0.5 * day);
       assert.equal(t.mail.received.slice(since).filter((mail) => mail.to.includes("slow@signers.example")).length, 2, `no reminder before the interval (${JSON.stringify(quiet)})`);
       const before2 = t.mail.received.length;
-      await runSigningSchedule(t.deps, Date.now() + 1.5 * day);
+      const runs = await Promise.all([runSigningSchedule(t.deps, Date.now() + 1.5 * day), runSigningSchedule(t.deps, Date.now() + 1.5 * day)]);
+      assert.equal(runs[0].reminded + runs[1].reminded, 1, "two schedules running at once send one reminder");
       const reminded = await linkAndPin("slow@signers.example", before2);
+      assert.equal(t.mail.received.slice(before2).filter((mail) => mail.to.includes("slow@signers.example")).length, 2, "one link and one PIN");
       assert.notEqual(reminded.token, first.token);
       assert.ok((await mailsTo(t, "slow@signers.example", before2, 2)).some((mail) => mail.text.includes("This link replaces any earlier one.")));
       assert.equal((await stranger.get(link(first.token))).status, 404, "the reminder's link replaces the old one");

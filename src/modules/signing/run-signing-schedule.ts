@@ -58,6 +58,10 @@ export async function runSigningSchedule(deps: SigningDeps, now = Date.now()): P
         if (recipient.status !== "sent" || recipient.locked_at || !isTurnOf(request, recipients, recipient)) continue;
         const last = Date.parse(recipient.reminded_at ?? recipient.notified_at ?? request.sent_at ?? request.created_at);
         if (now - last < request.reminder_days * day) continue;
+        // Claimed first, so that two nodes running the schedule at once send one reminder.
+        const claim = db.updateTable("signature_recipients").set({ reminded_at: at }).where("tenant_id", "=", recipient.tenant_id).where("id", "=", recipient.id);
+        const claimed = await (recipient.reminded_at ? claim.where("reminded_at", "=", recipient.reminded_at) : claim.where("reminded_at", "is", null)).executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) continue;
         await issueSigningLink(deps, request, recipient, "reminder", now);
         result.reminded++;
         await recordSystemEvent(deps, request.tenant_id, "signing.reminded", request.id, { recipientId: recipient.id });
