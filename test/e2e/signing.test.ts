@@ -418,6 +418,23 @@ for (const kind of databaseKinds) {
       assert.ok(evidence.includes("reminded") && evidence.includes("approved"));
     });
 
+    it("a link whose sending failed is sent by the schedule, once even when two schedules run at once", async () => {
+      const created = await create({ order: "parallel", send: true, recipients: [{ name: "Retry", email: "retry@signers.example", role: "signer" }] });
+      // As if the relay had refused the first sending: the recipient waits for their link.
+      await t.test.database.db.updateTable("signature_recipients").set({ status: "waiting", token_hash: null, pin_hash: null, notified_at: null })
+        .where("id", "=", created.recipients[0].id).execute();
+      const since = t.mail.received.length;
+      await Promise.all([runSigningSchedule(t.deps), runSigningSchedule(t.deps)]);
+      const { token, pin } = await linkAndPin("retry@signers.example", since);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(t.mail.received.slice(since).filter((mail) => mail.to.includes("retry@signers.example")).length, 2, "one link and one PIN");
+      assert.equal((await signWithSession(token, pin)).json().status, "completed");
+      const [first, second] = await Promise.all([
+        a.post(`${requests()}/${created.id}/send`), a.post(`${requests()}/${created.id}/send`),
+      ]);
+      assert.deepEqual([first.json().error, second.json().error], ["conflict", "conflict"], "only a draft is sent");
+    });
+
     it("bad input gets a clear 4xx; only PDFs; limits hold", async () => {
       const good = { documentId, order: "parallel", expiresAt: inDays(3), recipients: [{ ...signer1, role: "signer" }] };
       const bad: [Record<string, unknown>, number, string][] = [

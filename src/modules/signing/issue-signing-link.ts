@@ -37,12 +37,16 @@ export async function issueSigningLink(deps: SigningDeps, request: RequestRow, r
   const token = kind === "pin" ? undefined : newSigningToken();
   const at = new Date(now).toISOString();
   const thisRecipient = db.updateTable("signature_recipients").where("tenant_id", "=", recipient.tenant_id).where("id", "=", recipient.id);
-  await thisRecipient.set({
+  // Only from the state this call saw: of two nodes (or two clicks) issuing at once, one sends.
+  const unchanged = thisRecipient.where("status", "=", recipient.status)
+    .where("pin_hash", recipient.pin_hash === null ? "is" : "=", recipient.pin_hash);
+  const issued = await unchanged.set({
     ...(token ? { token_hash: signingTokenHash(vault, token) } : {}),
     pin_hash: signingPinHash(vault, recipient.id, pin), pin_failures: 0, locked_at: null,
     ...(recipient.status === "waiting" ? { status: "sent" as const, notified_at: at } : {}),
     ...(kind === "reminder" ? { reminded_at: at } : {}),
-  }).execute();
+  }).executeTakeFirst();
+  if (Number(issued.numUpdatedRows) !== 1) return;
   try {
     if (token) {
       const title = await openRequestTitle(vault, request);
