@@ -230,6 +230,23 @@ describe("signing in Chromium", { skip: await browserSkipReason() }, () => {
     await shot(page, "dead-link");
   });
 
+  it("an admin adds a signature webhook on the company page, sees its secret once, and removes it", async () => {
+    await sender.goto(`${base}/company`);
+    const section = sender.locator(".card").filter({ has: sender.getByRole("heading", { name: "Signature webhooks" }) });
+    await section.getByText("No webhooks.").waitFor();
+    await section.getByLabel("Receiver URL (https)").fill("https://hooks.example.com/strongroom");
+    await section.getByRole("button", { name: "Add webhook" }).click();
+    const secret = await section.getByTestId("signing-webhook-secret").innerText();
+    assert.match(secret, /^whsec_[A-Za-z0-9_-]{43}$/);
+    await shot(sender, "sender-4-webhook");
+    await section.getByRole("button", { name: "I have saved it" }).click();
+    assert.equal(await section.getByTestId("signing-webhook-secret").count(), 0);
+    assert.ok(!(await section.innerText()).includes(secret), "the secret is not shown again");
+    await section.getByRole("button", { name: "Remove" }).click();
+    await section.getByRole("button", { name: "Yes" }).click();
+    await section.getByText("No webhooks.").waitFor();
+  });
+
   it("no CSP violation and no uncaught error on any page", () => {
     for (const watch of watches) {
       assert.deepEqual(watch.cspViolations, []);
