@@ -592,6 +592,7 @@ for (const kind of databaseKinds) {
       for (const record of records) assert.equal(record.object.token, "[redacted]");
       const signed = (await a.get(`/v1/tenants/${tenantA}/audit?action=${encodeURIComponent("POST /v1/sign/:token/sign")}&limit=500`)).json().records;
       assert.ok(signed.some((record: { result: string; details: { step?: string; signatureRequestId?: string } }) => record.result === "ok" && record.details.step === "signed" && record.details.signatureRequestId));
+      assert.ok(signed.some((record: { details: { requestStatus?: string } }) => record.details.requestStatus === "completed"), "the signature that completed a request says so");
       const elsewhere = (await carolClient.get(`/v1/tenants/${tenantB}/audit?limit=500`)).json().records;
       assert.ok(!elsewhere.some((record: { action: string }) => record.action.includes("/v1/sign/")));
     });

@@ -122,7 +122,9 @@ export async function registerSignerRoutes(app: FastifyInstance, deps: SigningDe
   }, async (request) => {
     const link = await openSession(request);
     addAuditDetails(request, { step: link.recipient.role === "approver" ? "approved" : "signed", fields: request.body.fields.length });
-    return signAsRecipient(deps, link, request.body.fields, meta(request));
+    const result = await signAsRecipient(deps, link, request.body.fields, meta(request));
+    addAuditDetails(request, { requestStatus: result.status === "completed" ? "completed" : "sent" });
+    return result;
   });
 
   app.post<{ Params: LinkParams; Body: { reason: string } }>("/v1/sign/:token/decline", {
