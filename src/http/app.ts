@@ -34,6 +34,7 @@ import type { SealSignedDocument, SigningDeps } from "../modules/signing/signing
 import { startSigningSchedule } from "../modules/signing/run-signing-schedule.ts";
 import { queueSigningEvent, type WebhookDeps } from "../modules/signing/signing-webhooks.ts";
 import { registerSigningWebhookRoutes } from "../modules/signing/signing-webhook-routes.ts";
+import { cancelRequestsOfRemovedDocument } from "../modules/signing/cancel-signature-request.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
 import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
@@ -143,13 +144,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await registerTenantRoutes(app, options.identity, authenticator, detectors ? detectors.notePermissionChange : undefined);
     await registerSecondFactorRoutes(app, options.identity, authenticator);
     if (options.documents) {
+      // Set below, once the signing dependencies exist: a purged document cancels its open requests.
+      let signingForRemovals: SigningDeps | undefined;
       await registerDocumentRoutes(app, {
         db: options.identity.db,
         vault: options.vault,
         ...options.documents,
         onDownload: options.monitoring ? options.monitoring.detectors.noteDownload : undefined,
         onChanged: (tenantId, documentId) => indexStoredDocument({ db: options.identity!.db, vault: options.vault, blobStore: options.documents!.blobStore }, tenantId, documentId),
-        onRemoved: (tenantId, documentId) => removeFromIndex(options.identity!.db, tenantId, documentId),
+        onRemoved: async (tenantId, documentId) => {
+          await removeFromIndex(options.identity!.db, tenantId, documentId);
+          if (signingForRemovals) await cancelRequestsOfRemovedDocument(signingForRemovals, tenantId, documentId);
+        },
         onMalware: (tenantId, principalId, ip, signature) =>
           options.identity!.events.emit({ type: "malware_detected", tenantId, ip, userId: principalId, details: { signature } }),
       }, authenticator);
@@ -180,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         webhooks,
         onSealFailure: (tenantId, requestId) => identity.events.emit({ type: "seal_failure", tenantId, details: { signatureRequestId: requestId } }),
       };
+      signingForRemovals = signing;
       await registerSigningRoutes(app, signing, authenticator);
       await registerSignerRoutes(app, signing);
       await registerSigningWebhookRoutes(app, webhooks, authenticator);

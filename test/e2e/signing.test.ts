@@ -394,6 +394,18 @@ for (const kind of databaseKinds) {
       assert.deepEqual([(await stranger.get(link(expiring.token))).status, (await stranger.post(link(expiring.token, "/pin"), { pin: expiring.pin })).status], [404, 404]);
     });
 
+    it("a document emptied from the trash cancels its open requests; their links show nothing", async () => {
+      const doomed = (await a.post(`/v1/tenants/${tenantA}/documents`, { title: "Doomed" })).json().id;
+      await a.request("PUT", `/v1/tenants/${tenantA}/documents/${doomed}/content?baseVersion=0`, pdf, { "x-content-type": "application/pdf" });
+      const since = t.mail.received.length;
+      const created = await create({ documentId: doomed, order: "parallel", send: true, recipients: [{ name: "Purged", email: "purged@signers.example", role: "signer" }] });
+      const { token } = await linkAndPin("purged@signers.example", since);
+      assert.equal((await a.request("DELETE", `/v1/tenants/${tenantA}/documents/${doomed}`)).status, 200);
+      assert.equal((await a.request("DELETE", `/v1/tenants/${tenantA}/trash`)).status, 200);
+      assert.equal((await a.get(`${requests()}/${created.id}`)).json().status, "cancelled");
+      assert.equal((await stranger.get(link(token))).status, 404);
+    });
+
     it("reminders go to pending recipients at the request's interval, with a fresh link", async () => {
       const since = t.mail.received.length;
       const created = await create({ order: "sequential", send: true, reminderDays: 1, expiresAt: inDays(20), recipients: [{ name: "Slow", email: "slow@signers.example", role: "signer" }, { name: "Later", email: "later@signers.example", role: "approver" }] });
