@@ -230,6 +230,26 @@ describe("signing in Chromium", { skip: await browserSkipReason() }, () => {
     await shot(page, "dead-link");
   });
 
+  it("a signer declines with a reason on a phone-sized screen; the sender sees it", async () => {
+    const since = mail.received.length;
+    const created = await api.post(`/v1/tenants/${tenantId}/signature-requests`, {
+      documentId, order: "parallel", expiresAt: new Date(Date.now() + 86_400_000).toISOString(), send: true, recipients: [{ name: "Nay Sayer", email: "nay@browser-signers.example", role: "signer" }],
+    });
+    const link = await linkAndPin("nay@browser-signers.example", since);
+    const page = await newPage(phone);
+    await page.goto(`${base}/sign#token=${link.token}`);
+    await page.getByRole("textbox", { name: "PIN" }).fill(link.pin);
+    await page.getByRole("button", { name: "Open the document" }).click();
+    await page.getByRole("button", { name: "Decline…" }).click();
+    await page.getByLabel("Your reason (the sender sees it)").fill("The start date is wrong.");
+    await shot(page, "decline-1-reason");
+    await page.getByRole("button", { name: "Decline to sign" }).click();
+    await page.getByRole("heading", { name: "You declined" }).waitFor();
+    await shot(page, "decline-2-done");
+    const detail = (await api.get(`/v1/tenants/${tenantId}/signature-requests/${created.json().id}`)).json();
+    assert.deepEqual([detail.status, detail.recipients[0].declineReason], ["declined", "The start date is wrong."]);
+  });
+
   it("an admin adds a signature webhook on the company page, sees its secret once, and removes it", async () => {
     await sender.goto(`${base}/company`);
     const section = sender.locator(".card").filter({ has: sender.getByRole("heading", { name: "Signature webhooks" }) });
