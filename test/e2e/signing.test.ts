@@ -664,8 +664,11 @@ describe("a request whose seal fails (sqlite)", () => {
       assert.ok(waiting.evidence.some((row: { event: string }) => row.event === "seal_failed"));
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.ok(t.events.some((event) => event.type === "seal_failure" && event.tenantId === tenantId));
+      const stillFailing = await runSigningSchedule(t.deps, Date.now() + 3 * day);
+      assert.deepEqual([stillFailing.expired, stillFailing.completed], [0, 0], "a request signed by everyone does not expire while it waits for its seal");
+      assert.equal((await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json().status, "sent");
       failing = false;
-      const run = await runSigningSchedule(t.deps);
+      const run = await runSigningSchedule(t.deps, Date.now() + 3 * day);
       assert.equal(run.completed, 1);
       assert.equal((await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json().status, "completed");
     } finally {

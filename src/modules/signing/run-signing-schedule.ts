@@ -30,6 +30,8 @@ export async function runSigningSchedule(deps: SigningDeps, now = Date.now()): P
   const overdue = await db.selectFrom("signature_requests").select(["tenant_id", "id"]).where("status", "in", ["draft", "sent"])
     .where("expires_at", "<=", at).where("finished_at", "is", null).limit(scheduleBatch).execute();
   for (const request of overdue) {
+    // Everyone has signed: the request waits for its seal, it does not expire.
+    if (allHaveSigned(await loadRecipients(deps, request))) continue;
     const changed = await db.updateTable("signature_requests").set({ status: "expired", finished_at: at })
       .where("tenant_id", "=", request.tenant_id).where("id", "=", request.id).where("status", "in", ["draft", "sent"]).where("finished_at", "is", null).executeTakeFirst();
     if (Number(changed.numUpdatedRows) !== 1) continue;
@@ -38,7 +40,7 @@ export async function runSigningSchedule(deps: SigningDeps, now = Date.now()): P
     await recordSystemEvent(deps, request.tenant_id, "signing.expired", request.id, {});
   }
 
-  const open = await db.selectFrom("signature_requests").selectAll().where("status", "=", "sent").where("expires_at", ">", at)
+  const open = await db.selectFrom("signature_requests").selectAll().where("status", "=", "sent")
     .orderBy("expires_at").limit(scheduleBatch).execute();
   for (const request of open) {
     try {
@@ -52,6 +54,7 @@ export async function runSigningSchedule(deps: SigningDeps, now = Date.now()): P
         }
         continue;
       }
+      if (Date.parse(request.expires_at) <= now) continue;
       await notifyDueRecipients(deps, request, now);
       if (!request.reminder_days) continue;
       for (const recipient of recipients) {
