@@ -9,6 +9,7 @@ import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "
 import { makePdf, pdfsig, sealInputFor } from "../../../test/support/pdfs.ts";
 import { createVault, type Vault } from "../../vault/vault.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
+import { createSecurityEvents, type SecurityEvent } from "../monitoring/security-events.ts";
 import { verifyPadesSignature } from "./pades-signature.ts";
 import { sealLeaf, verifySealRecordSignature } from "./seal-record.ts";
 import { sealSignedDocument } from "./seal-signed-document.ts";
@@ -106,6 +107,38 @@ for (const kind of databaseKinds) {
       await assert.rejects(sealSignedDocument(deps(), sealInputFor(original, { signers: [] })), { code: "seal_input_invalid" });
       const rows = await test.database.db.selectFrom("seals").select("request_id").where("request_id", "=", offPage.requestId).execute();
       assert.equal(rows.length, 0);
+    });
+
+    it("treats damaged PDFs (cut short anywhere, bytes overwritten) as bad input, never as a server error", async () => {
+      const bytes = Buffer.from(original);
+      const damaged = [
+        ...[0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99].map((share) => bytes.subarray(0, Math.floor(bytes.length * share))),
+        ...[0.1, 0.5, 0.9].map((share) => {
+          const copy = Buffer.from(bytes);
+          copy.fill(0x41, Math.floor(copy.length * share), Math.floor(copy.length * share) + 200);
+          return copy;
+        }),
+      ];
+      for (const pdf of damaged) {
+        await sealSignedDocument(deps(), sealInputFor(pdf)).then(
+          (result) => assert.ok(result.finalPdf.length > 0),
+          (error: { code?: string }) => assert.equal(error.code, "seal_input_invalid", String(error)),
+        );
+      }
+    });
+
+    it("raises a seal_failure security event when a seal fails", async () => {
+      const events = createSecurityEvents();
+      const seen: SecurityEvent[] = [];
+      events.subscribe((event) => {
+        seen.push(event);
+      });
+      const input = sealInputFor(Buffer.from("%PDF-1.7 truncated"));
+      await assert.rejects(sealSignedDocument({ ...deps(), events }, input), { code: "seal_input_invalid" });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(seen.map((event) => [event.type, event.tenantId, event.details]), [["seal_failure", input.tenantId, { requestId: input.requestId, error: "seal_input_invalid" }]]);
+      await sealSignedDocument({ ...deps(), events }, sealInputFor(original));
+      assert.equal(seen.length, 1, "a good seal raises nothing");
     });
 
     it("draws text the standard fonts cannot show as '?' instead of failing", async () => {
