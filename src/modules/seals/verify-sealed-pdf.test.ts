@@ -8,9 +8,10 @@ import { openTestDatabase, type TestDatabase } from "../../../test/support/datab
 import { makePdf, sealInputFor } from "../../../test/support/pdfs.ts";
 import { createVault } from "../../vault/vault.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
+import { verifyInclusion } from "./merkle-tree.ts";
 import { readEmbeddedSignature } from "./pades-signature.ts";
 import { sealSignedDocument } from "./seal-signed-document.ts";
-import { createSignatureScanner, verifySealedHash } from "./verify-sealed-pdf.ts";
+import { createSignatureScanner, storedSealLeaf, verifySealedHash } from "./verify-sealed-pdf.ts";
 
 describe("signature scanner and hash lookup", () => {
   let test: TestDatabase;
@@ -60,5 +61,17 @@ describe("signature scanner and hash lookup", () => {
     const sha256 = createHash("sha256").update(finalPdf).digest("hex");
     assert.equal((await verifySealedHash({ db: test.database.db, vault }, sha256.toUpperCase())).status, "sealed");
     await assert.rejects(verifySealedHash({ db: test.database.db, vault }, "12"), { code: "validation_failed" });
+  });
+
+  it("still answers sealed, with a proof but no names, after the company's keys are destroyed", async () => {
+    const sha256 = createHash("sha256").update(finalPdf).digest("hex");
+    await vault.tenantKeys.destroy(sealInputFor(Buffer.alloc(0)).tenantId);
+    const answer = await verifySealedHash({ db: test.database.db, vault }, sha256);
+    assert.equal(answer.status, "sealed");
+    if (answer.status !== "sealed") return;
+    assert.deepEqual([answer.seal, answer.erased, answer.sealSignatureValid], [null, true, false]);
+    const { logIndex, treeSize, leafHash, path } = answer.inclusionProof;
+    assert.equal(await storedSealLeaf({ db: test.database.db, vault }, logIndex), "erased");
+    assert.ok(verifyInclusion(logIndex, treeSize, Buffer.from(leafHash, "hex"), path.map((hash) => Buffer.from(hash, "hex")), Buffer.from(answer.treeHead.rootHash, "hex")));
   });
 });
