@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { PDFDocument } from "pdf-lib";
 import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
-import { makePdf, pdfsig, sealInputFor } from "../../../test/support/pdfs.ts";
+import { makePdf, pdfsig, pdfText, sealInputFor } from "../../../test/support/pdfs.ts";
 import { createVault, type Vault } from "../../vault/vault.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
 import { createSecurityEvents, type SecurityEvent } from "../monitoring/security-events.ts";
@@ -44,6 +44,11 @@ for (const kind of databaseKinds) {
       // Original pages, a signature page (Bob's page -1 field, Carol without fields) and the certificate of completion.
       const final = await PDFDocument.load(finalPdf);
       assert.equal(final.getPageCount(), 3 + 2);
+      const text = await pdfText(finalPdf);
+      for (const expected of ["Certificate of completion", "Supply agreement", input.requestId, seal.originalSha256, "Alice Archer <alice@example.test>",
+        "from 203.0.113.7", "Mozilla/5.0 (Macintosh)", "Carol Checker", "pin_ok Alice Archer from 203.0.113.7", "Signatures", "2031-05-06", "Approved by Carol Checker"]) {
+        assert.ok(text.includes(expected), `the final PDF shows "${expected}"`);
+      }
       const certificates = [new Uint8Array((await vault.documentSigningKey.identity()).certificateChain[0]!)];
       const own = verifyPadesSignature(finalPdf, certificates);
       assert.deepEqual([own.valid, own.valid && own.coversWholeFile], [true, true]);
@@ -58,6 +63,12 @@ for (const kind of databaseKinds) {
       assert.ok(report.digestMismatch, report.output);
       const certificates = [new Uint8Array((await vault.documentSigningKey.identity()).certificateChain[0]!)];
       assert.deepEqual(verifyPadesSignature(tampered, certificates), { valid: false, reason: "digest_mismatch" });
+      // Bytes added after the signature (an incremental update) leave it valid but no longer covering the file.
+      const appended = Buffer.concat([finalPdf, Buffer.from("\n% added later\n")]);
+      const appendedReport = await pdfsig(appended);
+      assert.ok(!appendedReport.wholeDocument, appendedReport.output);
+      const own = verifyPadesSignature(appended, certificates);
+      assert.deepEqual([own.valid, own.valid && own.coversWholeFile], [true, false]);
       // A signature by any other certificate is not ours.
       const stranger = (await createVaultForOtherInstallation()).certificate;
       assert.deepEqual(verifyPadesSignature(finalPdf, [stranger]), { valid: false, reason: "untrusted_certificate" });
