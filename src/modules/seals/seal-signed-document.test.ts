@@ -10,7 +10,7 @@ import { makePdf, pdfsig, pdfText, sealInputFor } from "../../../test/support/pd
 import { createVault, type Vault } from "../../vault/vault.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
 import { createSecurityEvents, type SecurityEvent } from "../monitoring/security-events.ts";
-import { verifyPadesSignature } from "./pades-signature.ts";
+import { readEmbeddedSignature, verifyPadesSignature } from "./pades-signature.ts";
 import { sealLeaf, verifySealRecordSignature } from "./seal-record.ts";
 import { sealSignedDocument } from "./seal-signed-document.ts";
 import { auditTransparencyLog, latestTreeHead, proveInclusion, verifyInclusionProof, verifyTreeHead } from "./transparency-log.ts";
@@ -63,6 +63,13 @@ for (const kind of databaseKinds) {
       assert.ok(report.digestMismatch, report.output);
       const certificates = [new Uint8Array((await vault.documentSigningKey.identity()).certificateChain[0]!)];
       assert.deepEqual(verifyPadesSignature(tampered, certificates), { valid: false, reason: "digest_mismatch" });
+      // A changed signature value (inside /Contents, outside the signed range) fails too.
+      const embedded = readEmbeddedSignature(finalPdf)!;
+      const forgedValue = Buffer.from(finalPdf);
+      const hexAt = embedded.byteRange[1] + 1 + (embedded.cms.length - 8) * 2;
+      forgedValue[hexAt] = forgedValue[hexAt] === 0x30 ? 0x31 : 0x30;
+      assert.deepEqual(verifyPadesSignature(forgedValue, certificates), { valid: false, reason: "bad_signature" });
+      assert.ok(!(await pdfsig(forgedValue)).valid);
       // Bytes added after the signature (an incremental update) leave it valid but no longer covering the file.
       const appended = Buffer.concat([finalPdf, Buffer.from("\n% added later\n")]);
       const appendedReport = await pdfsig(appended);
