@@ -1,6 +1,6 @@
 // The barrier: a vault starts sealed and holds no keys until a threshold of custodian shares opens
 // the root key. Everything below it (database, blob stores) only ever sees ciphertext.
-import { randomUUID } from "node:crypto";
+import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { AppError } from "../errors/app-error.ts";
 import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring, zeroKeyring, type Keyring } from "./keyring.ts";
 import { newKey, unwrapKey, wrapKey } from "./key-wrap.ts";
@@ -28,7 +28,7 @@ export type VaultOptions = {
   documentSigning?: DocumentSigningFiles;
 };
 
-type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number; purposeKeys: Map<MacPurpose, Buffer> };
+type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number; purposeKeys: Map<MacPurpose, { bytes: Buffer; keyObject: KeyObject }> };
 
 export function createVault(repository: VaultRepository, options: VaultOptions = {}) {
   let sealConfig: SealConfig | undefined;
@@ -121,14 +121,15 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     };
   }
 
-  function purposeKey(purpose: MacPurpose): Buffer {
+  function purposeKey(purpose: MacPurpose): KeyObject {
     const state = requireUnsealedState();
     let key = state.purposeKeys.get(purpose);
     if (!key) {
-      key = derivePurposeKey(state.rootKey, sealConfig!.installationId, purpose);
+      const bytes = derivePurposeKey(state.rootKey, sealConfig!.installationId, purpose);
+      key = { bytes, keyObject: createSecretKey(bytes) };
       state.purposeKeys.set(purpose, key);
     }
-    return key;
+    return key.keyObject;
   }
 
   const guardedTenantKeys = {
@@ -232,7 +233,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
         serviceKey.forget();
         documentSigningKey.forget();
         if (unsealed) {
-          for (const key of unsealed.purposeKeys.values()) key.fill(0);
+          for (const key of unsealed.purposeKeys.values()) key.bytes.fill(0);
           unsealed.rootKey.fill(0);
           zeroKeyring(unsealed.keyring);
           unsealed = undefined;

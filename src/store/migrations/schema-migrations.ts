@@ -13,6 +13,7 @@ import { documentsMigration } from "./009-documents.ts";
 import { searchIndexMigration } from "./011-search-index.ts";
 import { sharingAndSupportAccessMigration } from "./010-sharing-and-support-access.ts";
 import { sealsMigration } from "./012-seals.ts";
+import { listingOrderIndexMigration } from "./016-listing-order-index.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, sealsMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, sealsMigration, listingOrderIndexMigration];
