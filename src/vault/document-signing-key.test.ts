@@ -38,6 +38,8 @@ async function makeIdentity(options: CertificateOptions = {}): Promise<DocumentS
   return { certificateChainPem: certificate.toString("pem"), privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n` };
 }
 
+const refusal = (pattern: RegExp) => ({ code: "config_invalid", message: pattern });
+
 describe("operator-supplied document-signing files", () => {
   let directory: string;
   let good: DocumentSigningFiles;
@@ -47,7 +49,6 @@ describe("operator-supplied document-signing files", () => {
   });
   after(() => rm(directory, { recursive: true, force: true }));
 
-  const refusal = (pattern: RegExp) => ({ code: "config_invalid", message: pattern });
 
   it("accepts a matching, current ECDSA pair with signing key usage", async () => {
     await writeFile(join(directory, "cert.pem"), good.certificateChainPem);
@@ -110,6 +111,14 @@ for (const kind of databaseKinds) {
       await vault.seal();
       await assert.rejects(vault.documentSigningKey.sign(Buffer.from("x")), { code: "sealed" });
       assert.equal((await vault.documentSigningKey.certificates()).length, 1);
+    });
+
+    it("operator files: a certificate that expires while the server runs stops signing with a clear error", async () => {
+      const files = await makeIdentity({ notAfter: new Date(Date.now() + 1500) });
+      const vault = await unsealedVault({ documentSigning: files });
+      await vault.documentSigningKey.sign(Buffer.from("before expiry"));
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await assert.rejects(vault.documentSigningKey.sign(Buffer.from("after expiry")), refusal(/certificate expired on/));
     });
 
     it("operator files: ECDSA and RSA-3072 identities sign PDFs that pdfsig accepts", async () => {

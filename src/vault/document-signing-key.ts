@@ -104,8 +104,11 @@ export function createDocumentSigningKey(db: Kysely<DatabaseSchema>, data: () =>
   }
 
   async function load() {
-    if (active && (supplied || !expiresSoon(active.identity))) return active;
-    active = supplied ? fromFiles(supplied) : await generated();
+    // Operator files are checked again at each use: a certificate that expires while the server runs
+    // stops sealing with a clear error instead of producing signatures readers reject.
+    if (supplied) return (active = fromFiles(supplied));
+    if (active && !expiresSoon(active.identity)) return active;
+    active = await generated();
     return active;
   }
 

@@ -72,6 +72,10 @@ for (const kind of databaseKinds) {
       assert.equal(modified.json().seal.sha256, seal.sha256, "names the seal the file was changed from");
       const never = await postPdf(Buffer.from(original));
       assert.deepEqual([never.status, never.json()], [200, { status: "not_sealed", sha256: createHash("sha256").update(original).digest("hex") }]);
+      // Larger than the server's JSON body limit (64 KiB here) but within the PDF limit: streamed, accepted.
+      const large = Buffer.concat([Buffer.from(original), Buffer.alloc(maxPdfBytes - original.length - 10, 0x20)]);
+      const largeAnswer = await postPdf(large);
+      assert.deepEqual([largeAnswer.status, largeAnswer.json().status], [200, "not_sealed"], largeAnswer.text);
       const unknownHash = await post("/v1/verify", { sha256: "ab".repeat(32) });
       assert.deepEqual(unknownHash.json(), { status: "not_sealed", sha256: "ab".repeat(32) });
     });

@@ -70,3 +70,15 @@ export async function pdfsig(pdf: Uint8Array): Promise<PdfsigReport> {
     await rm(directory, { recursive: true, force: true });
   }
 }
+
+/** The text of a PDF as poppler's pdftotext reads it. */
+export async function pdfText(pdf: Uint8Array): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), "sr-pdftext-"));
+  try {
+    const file = join(directory, "document.pdf");
+    await writeFile(file, pdf);
+    return (await promisify(execFile)("pdftotext", ["-layout", file, "-"])).stdout;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}

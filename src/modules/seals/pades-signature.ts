@@ -166,22 +166,20 @@ export function verifyPadesSignature(pdf: Buffer, trustedCertificates: readonly 
   const embedded = readEmbeddedSignature(pdf);
   if (!embedded) return { valid: false, reason: "no_signature" };
   let signerInfo: pkijs.SignerInfo;
-  let certificates: Buffer[];
+  let signerCertificate: Buffer | undefined;
   try {
     const contentInfo = pkijs.ContentInfo.fromBER(embedded.cms);
     if (contentInfo.contentType !== oid.signedData) return { valid: false, reason: "unreadable_signature" };
     const signedData = new pkijs.SignedData({ schema: contentInfo.content });
     if (signedData.signerInfos.length !== 1) return { valid: false, reason: "unreadable_signature" };
     signerInfo = signedData.signerInfos[0]!;
-    certificates = (signedData.certificates ?? []).filter((item) => item instanceof pkijs.Certificate).map((item) => Buffer.from(item.toSchema().toBER()));
+    const sid = signerInfo.sid;
+    const certificate = (signedData.certificates ?? []).find((item): item is pkijs.Certificate =>
+      item instanceof pkijs.Certificate && sid instanceof pkijs.IssuerAndSerialNumber && item.issuer.isEqual(sid.issuer) && item.serialNumber.isEqual(sid.serialNumber));
+    signerCertificate = certificate && Buffer.from(certificate.toSchema().toBER());
   } catch {
     return { valid: false, reason: "unreadable_signature" };
   }
-  const sid = signerInfo.sid;
-  const signerCertificate = certificates.find((der) => {
-    const certificate = pkijs.Certificate.fromBER(der);
-    return sid instanceof pkijs.IssuerAndSerialNumber && certificate.issuer.isEqual(sid.issuer) && certificate.serialNumber.isEqual(sid.serialNumber);
-  });
   if (!signerCertificate) return { valid: false, reason: "unreadable_signature" };
   if (!trustedCertificates.some((trusted) => Buffer.from(trusted).equals(signerCertificate))) return { valid: false, reason: "untrusted_certificate" };
   const attributes = signerInfo.signedAttrs?.attributes ?? [];

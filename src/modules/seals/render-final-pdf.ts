@@ -17,8 +17,10 @@ export async function renderFinalPdf(input: SealInput, facts: { originalSha256: 
   let pdfDoc: PDFDocument;
   try {
     pdfDoc = await PDFDocument.load(input.originalPdf, { updateMetadata: false });
+    // pdf-lib accepts some broken files and fails only when their page tree is first used.
+    if (pdfDoc.getPages().length === 0) throw new Error("no pages");
   } catch {
-    throw new AppError("seal_input_invalid", "the original document is not a readable, unencrypted PDF");
+    throw new AppError("seal_input_invalid", "the original document is not a readable, unencrypted PDF with pages");
   }
   const fonts: Fonts = {
     regular: await pdfDoc.embedFont(StandardFonts.Helvetica),

@@ -6,10 +6,11 @@ import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { PDFDocument } from "pdf-lib";
 import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
-import { makePdf, pdfsig, sealInputFor } from "../../../test/support/pdfs.ts";
+import { makePdf, pdfsig, pdfText, sealInputFor } from "../../../test/support/pdfs.ts";
 import { createVault, type Vault } from "../../vault/vault.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
-import { verifyPadesSignature } from "./pades-signature.ts";
+import { createSecurityEvents, type SecurityEvent } from "../monitoring/security-events.ts";
+import { readEmbeddedSignature, verifyPadesSignature } from "./pades-signature.ts";
 import { sealLeaf, verifySealRecordSignature } from "./seal-record.ts";
 import { sealSignedDocument } from "./seal-signed-document.ts";
 import { auditTransparencyLog, latestTreeHead, proveInclusion, verifyInclusionProof, verifyTreeHead } from "./transparency-log.ts";
@@ -43,6 +44,11 @@ for (const kind of databaseKinds) {
       // Original pages, a signature page (Bob's page -1 field, Carol without fields) and the certificate of completion.
       const final = await PDFDocument.load(finalPdf);
       assert.equal(final.getPageCount(), 3 + 2);
+      const text = await pdfText(finalPdf);
+      for (const expected of ["Certificate of completion", "Supply agreement", input.requestId, seal.originalSha256, "Alice Archer <alice@example.test>",
+        "from 203.0.113.7", "Mozilla/5.0 (Macintosh)", "Carol Checker", "pin_ok Alice Archer from 203.0.113.7", "Signatures", "2031-05-06", "Approved by Carol Checker"]) {
+        assert.ok(text.includes(expected), `the final PDF shows "${expected}"`);
+      }
       const certificates = [new Uint8Array((await vault.documentSigningKey.identity()).certificateChain[0]!)];
       const own = verifyPadesSignature(finalPdf, certificates);
       assert.deepEqual([own.valid, own.valid && own.coversWholeFile], [true, true]);
@@ -57,6 +63,19 @@ for (const kind of databaseKinds) {
       assert.ok(report.digestMismatch, report.output);
       const certificates = [new Uint8Array((await vault.documentSigningKey.identity()).certificateChain[0]!)];
       assert.deepEqual(verifyPadesSignature(tampered, certificates), { valid: false, reason: "digest_mismatch" });
+      // A changed signature value (inside /Contents, outside the signed range) fails too.
+      const embedded = readEmbeddedSignature(finalPdf)!;
+      const forgedValue = Buffer.from(finalPdf);
+      const hexAt = embedded.byteRange[1] + 1 + (embedded.cms.length - 8) * 2;
+      forgedValue[hexAt] = forgedValue[hexAt] === 0x30 ? 0x31 : 0x30;
+      assert.deepEqual(verifyPadesSignature(forgedValue, certificates), { valid: false, reason: "bad_signature" });
+      assert.ok(!(await pdfsig(forgedValue)).valid);
+      // Bytes added after the signature (an incremental update) leave it valid but no longer covering the file.
+      const appended = Buffer.concat([finalPdf, Buffer.from("\n% added later\n")]);
+      const appendedReport = await pdfsig(appended);
+      assert.ok(!appendedReport.wholeDocument, appendedReport.output);
+      const own = verifyPadesSignature(appended, certificates);
+      assert.deepEqual([own.valid, own.valid && own.coversWholeFile], [true, false]);
       // A signature by any other certificate is not ours.
       const stranger = (await createVaultForOtherInstallation()).certificate;
       assert.deepEqual(verifyPadesSignature(finalPdf, [stranger]), { valid: false, reason: "untrusted_certificate" });
@@ -106,6 +125,38 @@ for (const kind of databaseKinds) {
       await assert.rejects(sealSignedDocument(deps(), sealInputFor(original, { signers: [] })), { code: "seal_input_invalid" });
       const rows = await test.database.db.selectFrom("seals").select("request_id").where("request_id", "=", offPage.requestId).execute();
       assert.equal(rows.length, 0);
+    });
+
+    it("treats damaged PDFs (cut short anywhere, bytes overwritten) as bad input, never as a server error", async () => {
+      const bytes = Buffer.from(original);
+      const damaged = [
+        ...[0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99].map((share) => bytes.subarray(0, Math.floor(bytes.length * share))),
+        ...[0.1, 0.5, 0.9].map((share) => {
+          const copy = Buffer.from(bytes);
+          copy.fill(0x41, Math.floor(copy.length * share), Math.floor(copy.length * share) + 200);
+          return copy;
+        }),
+      ];
+      for (const pdf of damaged) {
+        await sealSignedDocument(deps(), sealInputFor(pdf)).then(
+          (result) => assert.ok(result.finalPdf.length > 0),
+          (error: { code?: string }) => assert.equal(error.code, "seal_input_invalid", String(error)),
+        );
+      }
+    });
+
+    it("raises a seal_failure security event when a seal fails", async () => {
+      const events = createSecurityEvents();
+      const seen: SecurityEvent[] = [];
+      events.subscribe((event) => {
+        seen.push(event);
+      });
+      const input = sealInputFor(Buffer.from("%PDF-1.7 truncated"));
+      await assert.rejects(sealSignedDocument({ ...deps(), events }, input), { code: "seal_input_invalid" });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(seen.map((event) => [event.type, event.tenantId, event.details]), [["seal_failure", input.tenantId, { requestId: input.requestId, error: "seal_input_invalid" }]]);
+      await sealSignedDocument({ ...deps(), events }, sealInputFor(original));
+      assert.equal(seen.length, 1, "a good seal raises nothing");
     });
 
     it("draws text the standard fonts cannot show as '?' instead of failing", async () => {

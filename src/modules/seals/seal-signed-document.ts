@@ -3,7 +3,8 @@
 // service key, appended to the transparency log and stored (sealed under the company's key).
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
-import { AppError } from "../../errors/app-error.ts";
+import { AppError, isAppError } from "../../errors/app-error.ts";
+import type { SecurityEvents } from "../monitoring/security-events.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -13,7 +14,12 @@ import { sealRecordContext, sealSignatureMessage } from "./seal-record.ts";
 import type { SealInput, SealRecord, SealResult } from "./seal-types.ts";
 import { appendToLog } from "./transparency-log.ts";
 
-export type SealDeps = { db: Kysely<DatabaseSchema>; vault: Vault };
+export type SealDeps = {
+  db: Kysely<DatabaseSchema>;
+  vault: Vault;
+  /** When given, a failed seal raises a `seal_failure` security event (alerts, metrics). */
+  events?: SecurityEvents | undefined;
+};
 
 export const sealLimits = {
   originalPdfBytes: 100 * 1024 * 1024,
@@ -25,6 +31,19 @@ export const sealLimits = {
 };
 
 export async function sealSignedDocument(deps: SealDeps, input: SealInput): Promise<SealResult> {
+  try {
+    return await seal(deps, input);
+  } catch (error) {
+    deps.events?.emit({
+      type: "seal_failure",
+      tenantId: input.tenantId,
+      details: { requestId: input.requestId, error: isAppError(error) ? error.code : "internal_error" },
+    });
+    throw error;
+  }
+}
+
+async function seal(deps: SealDeps, input: SealInput): Promise<SealResult> {
   checkSealInput(input);
   const existing = await deps.db.selectFrom("seals").select("request_id")
     .where("tenant_id", "=", input.tenantId).where("request_id", "=", input.requestId).executeTakeFirst();
@@ -32,9 +51,7 @@ export async function sealSignedDocument(deps: SealDeps, input: SealInput): Prom
 
   const originalSha256 = sha256Hex(input.originalPdf);
   const sealedAt = new Date().toISOString();
-  const { pdfDoc, certificatePageIndex } = await renderFinalPdf(input, { originalSha256, sealedAt });
-  addSignaturePlaceholder(pdfDoc, { pageIndex: certificatePageIndex, reason: `Sealed on completion of signature request ${input.requestId}`, signingTime: new Date(sealedAt) });
-  const prepared = Buffer.from(await pdfDoc.save({ useObjectStreams: false }));
+  const prepared = await renderAndPrepare(input, { originalSha256, sealedAt });
   const { pdf: finalPdf, cms } = await embedPadesSignature(prepared, deps.vault.documentSigningKey);
   const sha256 = sha256Hex(finalPdf);
 
@@ -71,6 +88,19 @@ export async function sealSignedDocument(deps: SealDeps, input: SealInput): Prom
     };
   });
   return { finalPdf, seal };
+}
+
+// The original's structure is only fully read while drawing and saving: a malformed object deep in
+// it surfaces there, and is the input's fault, not a server error.
+async function renderAndPrepare(input: SealInput, facts: { originalSha256: string; sealedAt: string }): Promise<Buffer> {
+  try {
+    const { pdfDoc, certificatePageIndex } = await renderFinalPdf(input, facts);
+    addSignaturePlaceholder(pdfDoc, { pageIndex: certificatePageIndex, reason: `Sealed on completion of signature request ${input.requestId}`, signingTime: new Date(facts.sealedAt) });
+    return Buffer.from(await pdfDoc.save({ useObjectStreams: false }));
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError("seal_input_invalid", "the original PDF could not be processed (it is damaged or uses features that cannot be re-saved)");
+  }
 }
 
 function checkSealInput(input: SealInput): void {

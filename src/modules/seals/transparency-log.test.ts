@@ -3,6 +3,8 @@
 // head) that catches an entry removed, altered, or rewritten with freshly signed heads.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { sql } from "kysely";
+import { appendOnlyTables } from "../../store/migrations/012-seals.ts";
 import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
 import { createVault, type Vault } from "../../vault/vault.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
@@ -78,9 +80,24 @@ for (const kind of databaseKinds) {
       await assert.rejects(proveConsistency(db(), 2, 99), { code: "not_found" });
     });
 
+    it("is append-only in the database: updates and deletes are refused", async () => {
+      await assert.rejects(db().updateTable("transparency_log").set({ leaf_hash: "00".repeat(32) }).where("log_index", "=", 1).execute(), /append-only/);
+      await assert.rejects(db().deleteFrom("transparency_log").where("log_index", "=", 1).execute(), /append-only/);
+      await assert.rejects(db().updateTable("transparency_tree_heads").set({ root_hash: "00".repeat(32) }).where("tree_size", "=", 1).execute(), /append-only/);
+      await assert.rejects(db().deleteFrom("transparency_tree_heads").execute(), /append-only/);
+      assert.deepEqual(await auditTransparencyLog(deps(), leafOf), { ok: true, treeSize: 33, problems: [] });
+    });
+
     it("audits clean, then catches an altered entry, a removed entry and history rewritten under new signatures", async () => {
       assert.deepEqual(await auditTransparencyLog(deps(), leafOf), { ok: true, treeSize: 33, problems: [] });
       const keptHead = (await latestTreeHead(db()))!;
+      // From here on the attacker has the database to themselves and removes the append-only guard.
+      for (const table of appendOnlyTables) {
+        const statements = kind === "sqlite"
+          ? [`DROP TRIGGER ${table}_no_update`, `DROP TRIGGER ${table}_no_delete`]
+          : [`DROP TRIGGER ${table}_append_only ON ${table}`];
+        for (const statement of statements) await sql.raw(statement).execute(db());
+      }
 
       // An entry's record changed after the fact: its leaf no longer matches.
       const original = leaves.get(5)!;

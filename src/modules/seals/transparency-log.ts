@@ -120,11 +120,12 @@ export type LogAudit = { ok: boolean; treeSize: number; problems: string[] };
 
 /**
  * Checks the whole stored log: indices without gaps, each leaf hash equal to the hash of its seal
- * record (via `leafOf`), and every tree head's signature and root. Reports every problem found.
+ * record (via `leafOf`; records of erased companies cannot be read and are skipped), and every
+ * tree head's signature and root. Reports every problem found.
  */
 export async function auditTransparencyLog(
   deps: TransparencyLogDeps & { vault: Pick<Vault, "serviceKey"> },
-  leafOf: (logIndex: number) => Promise<Uint8Array | undefined>,
+  leafOf: (logIndex: number) => Promise<Uint8Array | "erased" | undefined>,
 ): Promise<LogAudit> {
   const problems: string[] = [];
   const rows = await deps.db.selectFrom("transparency_log").select(["log_index", "leaf_hash"]).orderBy("log_index").execute();
@@ -134,6 +135,7 @@ export async function auditTransparencyLog(
     leaves.push(Buffer.from(row.leaf_hash, "hex"));
     const leaf = await leafOf(Number(row.log_index));
     if (!leaf) problems.push(`entry ${row.log_index} has no seal record`);
+    else if (leaf === "erased") continue;
     else if (!leafHash(leaf).equals(Buffer.from(row.leaf_hash, "hex"))) problems.push(`entry ${row.log_index} does not match its seal record`);
   }
   const publicKeys = await deps.vault.serviceKey.publicKeys();

@@ -26,8 +26,9 @@ const verification = {
   properties: {
     status: { type: "string", enum: ["sealed", "modified", "not_sealed"] },
     sha256: { type: "string" },
+    erased: { type: "boolean", description: "the company's keys were destroyed: sealed, but who signed can no longer be read" },
     seal: {
-      type: "object",
+      type: ["object", "null"],
       properties: {
         format: { type: "string" }, sha256: { type: "string" }, originalSha256: { type: "string" }, requestId: { type: "string" }, tenantId: { type: "string" },
         signers: { type: "array", items: { type: "object", properties: { name: { type: "string" }, email: { type: "string" }, signedAt: { type: "string" } } } },
@@ -76,7 +77,7 @@ export function registerVerifyRoutes(app: FastifyInstance, deps: VerifyRouteDeps
       } else {
         result = await verifySealedHash(deps, (request.body as { sha256: string }).sha256);
       }
-      addAuditDetails(request, { sha256: result.sha256, status: result.status, ...(result.status !== "not_sealed" ? { logIndex: result.seal.logIndex } : {}) });
+      addAuditDetails(request, { sha256: result.sha256, status: result.status, ...(result.status !== "not_sealed" ? { logIndex: result.inclusionProof.logIndex } : {}) });
       return result;
     },
   );

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Kysely } from "kysely";
-import { AppError } from "../../errors/app-error.ts";
+import { AppError, isAppError } from "../../errors/app-error.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 import { derPrefix, signatureRoomBytes } from "./pades-signature.ts";
@@ -15,7 +15,11 @@ import { latestTreeHead, proveInclusion, type InclusionProof, type SignedTreeHea
 
 export type VerifyDeps = { db: Kysely<DatabaseSchema>; vault: Vault };
 
-export type SealProof = { seal: SealRecord; sealSignatureValid: boolean; inclusionProof: InclusionProof; treeHead: SignedTreeHead };
+/**
+ * `seal` is null when the company's keys were destroyed (erasure): the file was sealed, its log entry
+ * still proves it, but who signed can no longer be read.
+ */
+export type SealProof = { seal: SealRecord | null; erased: boolean; sealSignatureValid: boolean; inclusionProof: InclusionProof; treeHead: SignedTreeHead };
 
 export type SealVerification =
   | ({ status: "sealed"; sha256: string } & SealProof)
@@ -58,18 +62,26 @@ export async function verifySealedPdfStream(deps: VerifyDeps, body: Readable, ma
 }
 
 /** The log leaf of the seal at `logIndex`, re-made from its stored record (for auditing the log). */
-export async function storedSealLeaf(deps: VerifyDeps, logIndex: number): Promise<Buffer | undefined> {
+export async function storedSealLeaf(deps: VerifyDeps, logIndex: number): Promise<Buffer | "erased" | undefined> {
   const row = await deps.db.selectFrom("seals").selectAll().where("log_index", "=", logIndex).executeTakeFirst();
-  return row ? sealLeaf(await openRecord(deps, row)) : undefined;
+  if (!row) return undefined;
+  const record = await openRecord(deps, row).catch((error: unknown) => {
+    if (isAppError(error) && error.code === "key_not_found") return "erased" as const;
+    throw error;
+  });
+  return record === "erased" ? record : sealLeaf(record);
 }
 
 async function proofOf(deps: VerifyDeps, row: SealRow): Promise<SealProof> {
-  const seal = await openRecord(deps, row);
+  const seal = await openRecord(deps, row).catch((error: unknown) => {
+    if (isAppError(error) && error.code === "key_not_found") return null;
+    throw error;
+  });
   const treeHead = await latestTreeHead(deps.db);
   if (!treeHead || treeHead.treeSize <= Number(row.log_index)) throw new AppError("storage_failed", "the transparency log has no tree head covering this seal");
   const inclusionProof = await proveInclusion(deps.db, Number(row.log_index), treeHead.treeSize);
-  const sealSignatureValid = verifySealRecordSignature(seal, await deps.vault.serviceKey.publicKeys());
-  return { seal, sealSignatureValid, inclusionProof, treeHead };
+  const sealSignatureValid = seal !== null && verifySealRecordSignature(seal, await deps.vault.serviceKey.publicKeys());
+  return { seal, erased: seal === null, sealSignatureValid, inclusionProof, treeHead };
 }
 
 async function openRecord(deps: VerifyDeps, row: SealRow): Promise<SealRecord> {

@@ -2,7 +2,11 @@
 // RFC 6962 Merkle tree over the signed seal records, with signed tree heads), and the generated
 // document-signing key and certificate (PAdES) of installations that do not supply their own.
 
+import { sql } from "kysely";
 import { binaryType, int64Type, type SchemaMigration } from "./schema-migration.ts";
+
+/** Tables the database itself keeps append-only (the Merkle proofs catch whoever removes the guard). */
+export const appendOnlyTables = ["transparency_log", "transparency_tree_heads"] as const;
 
 export const sealsMigration: SchemaMigration = {
   name: "012_seals",
@@ -36,6 +40,17 @@ export const sealsMigration: SchemaMigration = {
       .addColumn("key_id", "text", (c) => c.notNull())
       .addColumn("signature", "text", (c) => c.notNull())
       .execute();
+
+    for (const table of appendOnlyTables) {
+      if (kind === "sqlite") {
+        for (const change of ["update", "delete"]) {
+          await sql.raw(`CREATE TRIGGER ${table}_no_${change} BEFORE ${change.toUpperCase()} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`).execute(db);
+        }
+      } else {
+        await sql.raw(`CREATE FUNCTION ${table}_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$ LANGUAGE plpgsql`).execute(db);
+        await sql.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_append_only()`).execute(db);
+      }
+    }
 
     // The seal record itself names signers (names, e-mails): sealed under the company's key. Only
     // hashes that the holder of the final PDF can compute anyway are stored in the clear, for lookup.

@@ -10,8 +10,9 @@ import { formatTime } from "../format.ts";
 type Verification = {
   status: "sealed" | "modified" | "not_sealed";
   sha256: string;
-  seal?: { requestId: string; sealedAt: string; completedAt: string; originalSha256: string; logIndex: number; signers: { name: string; email: string; signedAt: string }[] };
+  seal?: null | { requestId: string; sealedAt: string; completedAt: string; originalSha256: string; logIndex: number; signers: { name: string; email: string; signedAt: string }[] };
   sealSignatureValid?: boolean;
+  erased?: boolean;
   treeHead?: { treeSize: number; signedAt: string };
 };
 
@@ -62,6 +63,16 @@ export function VerifyPage() {
 
 function VerificationAnswer(props: { answer: Verification; fileName: string | null }) {
   const { answer } = props;
+  if (answer.status === "sealed" && !answer.seal) {
+    return (
+      <Card title="Sealed by this service">
+        <div data-testid="verify-result" data-status="sealed">
+          <Notice>This exact file was sealed here and is unchanged. Its details were erased with the company's data, so who signed can no longer be shown.</Notice>
+          <p className="muted">SHA-256: <code>{answer.sha256}</code></p>
+        </div>
+      </Card>
+    );
+  }
   if (answer.status !== "sealed" || !answer.seal) {
     return (
       <Card title="Not sealed by this service">
