@@ -63,7 +63,11 @@ export type ErrorCode =
   | "scan_too_large"
   | "pin_required"
   | "pin_invalid"
-  | "pin_locked";
+  | "pin_locked"
+  | "backup_failed"
+  | "backup_corrupt"
+  | "backup_busy"
+  | "restore_target_not_empty";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

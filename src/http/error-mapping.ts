@@ -67,6 +67,10 @@ const statusByCode: Record<ErrorCode, number> = {
   pin_required: 401,
   pin_invalid: 401,
   pin_locked: 403,
+  backup_failed: 502,
+  backup_corrupt: 422,
+  backup_busy: 409,
+  restore_target_not_empty: 409,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -385,7 +385,23 @@ export type SupportAccessGrantsTable = {
   revoked_by: string | null;
 };
 
+export type BackupBlobDigestsTable = {
+  store_key: string;
+  size: number;
+  sha256: string;
+  recorded_at: string;
+};
+
+export type BackupLeasesTable = {
+  name: string;
+  holder: string | null;
+  expires_at: string | null;
+  last_slot: string | null;
+};
+
 export type DatabaseSchema = {
+  backup_blob_digests: BackupBlobDigestsTable;
+  backup_leases: BackupLeasesTable;
   document_shares: DocumentSharesTable;
   support_access_grants: SupportAccessGrantsTable;
   search_tokens: SearchTokensTable;
