@@ -7,6 +7,7 @@ import { startServer } from "../http/start-server.ts";
 import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
 import { runAuditCommand } from "./audit-commands.ts";
+import { runBackupCommand } from "./backup-commands.ts";
 import { runDevCommand } from "./dev-commands.ts";
 import { runOperatorCommand } from "./operator-commands.ts";
 
@@ -20,6 +21,10 @@ const usage = `usage:
   strongroom operator user list [--json] | user disable --username NAME
   strongroom dev outbox [--limit N] [--json]                  (dev default only: messages that were "sent")
   strongroom audit verify [--tenant ID] [--json]              (shares on stdin unless a dev share exists)
+  strongroom backup run [--continuous] [--json]              (shares on stdin unless a dev share exists)
+  strongroom backup list [--destination NAME] [--json]
+  strongroom backup verify ID [--destination NAME] [--json]
+  strongroom backup restore ID --destination NAME [--json]   (onto the configured, empty database and blob store; shares on stdin)
 common: --config FILE, --data-dir DIR (or STRONGROOM_DATA_DIR)`;
 
 const options = {
@@ -36,6 +41,8 @@ const options = {
   limit: { type: "string" },
   tenant: { type: "string" },
   username: { type: "string" },
+  continuous: { type: "boolean" },
+  destination: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -64,6 +71,9 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     if (command === "audit") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
       return await runAuditCommand(verb, values, config, io);
+    }
+    if (command === "backup") {
+      return await runBackupCommand(verb, rest, values, config, io);
     }
     if (command === "dev") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
