@@ -72,8 +72,11 @@ async function run(flags: BackupFlags, config: Config, destinations: BackupDesti
       if (!summary?.ok) failures += 1;
       if (stop) break;
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, config.backup.continuousIntervalSeconds * 1000).unref();
+        const timer = setTimeout(resolve, config.backup.continuousIntervalSeconds * 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
     return failures === 0 ? 0 : 1;

@@ -15,7 +15,14 @@ import { createFileBlobStore } from "../../store/blob-store-fs.ts";
 import { createS3BlobStore } from "../../store/blob-store-s3.ts";
 import type { BackupDestinationConfig } from "./backup-config.ts";
 
-export type BackupDestination = { name: string; kind: "directory" | "s3"; store: BlobStore; close(): void };
+export type BackupDestination = {
+  name: string;
+  kind: "directory" | "s3";
+  store: BlobStore;
+  /** Removes temporary files of writes a crash interrupted (directories); only while holding the backup lease. */
+  cleanupTempFiles(): Promise<number>;
+  close(): void;
+};
 
 export const manifestKey = (id: string) => `backups/${id}/manifest.json`;
 export const partKey = (id: string, part: string) => `backups/${id}/${part}`;
@@ -24,7 +31,8 @@ export const shreddedKey = (tenantId: string) => `shredded/${tenantId.toLowerCas
 
 export function openBackupDestination(config: BackupDestinationConfig): BackupDestination {
   if (config.kind === "directory") {
-    return { name: config.name, kind: "directory", store: createFileBlobStore(config.path), close() {} };
+    const store = createFileBlobStore(config.path);
+    return { name: config.name, kind: "directory", store, cleanupTempFiles: () => store.cleanupTempFiles(), close() {} };
   }
   let ca: string | undefined;
   if (config.caFile) {
@@ -44,7 +52,8 @@ export function openBackupDestination(config: BackupDestinationConfig): BackupDe
     forcePathStyle: config.forcePathStyle,
     ...(ca !== undefined ? { tls: { ca, rejectUnauthorized: true } } : {}),
   });
-  return { name: config.name, kind: "s3", store, close: () => store.close() };
+  // An upload a crash interrupted never completes, so no object appears; nothing to clean here.
+  return { name: config.name, kind: "s3", store, cleanupTempFiles: async () => 0, close: () => store.close() };
 }
 
 export function openBackupDestinations(configs: BackupDestinationConfig[]): BackupDestination[] {

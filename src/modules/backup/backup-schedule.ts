@@ -1,12 +1,13 @@
 // The built-in schedule: every node ticks, and the one that claims the slot (a day, or an interval
 // when intervalMinutes is set) runs the backup under the lease, so a cluster backs up once per slot.
+import { rm } from "node:fs/promises";
 import type { Config } from "../../config/config.ts";
 import { isAppError } from "../../errors/app-error.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Runtime } from "../../runtime/open-runtime.ts";
 import { openBackupDestinations } from "./backup-destinations.ts";
-import { claimScheduleSlot } from "./backup-lease.ts";
-import { backupContextOf } from "./backup-runtime.ts";
+import { acquireBackupLease, claimScheduleSlot } from "./backup-lease.ts";
+import { backupContextOf, backupWorkDir } from "./backup-runtime.ts";
 import { runBackup } from "./run-backup.ts";
 
 const tickMs = 30_000;
@@ -24,8 +25,19 @@ export function startBackupSchedule(runtime: Runtime, log: Logger): { stop(): Pr
   const destinations = openBackupDestinations(config.destinations);
   let running: Promise<void> | undefined;
   let stopped = false;
+  let cleaned = false;
 
   const tick = async () => {
+    if (!cleaned) {
+      // A node killed mid-backup may have left its plaintext snapshot behind: remove it at once.
+      // Under the lease (another node may be mid-run); a dead holder's lease expires, so retry each tick.
+      const lease = await acquireBackupLease(runtime.database.db, config.leaseSeconds).catch(() => undefined);
+      if (lease) {
+        await rm(backupWorkDir(runtime.config), { recursive: true, force: true }).catch(() => undefined);
+        await lease.release();
+        cleaned = true;
+      }
+    }
     if (stopped || runtime.vault.isSealed()) return;
     const slot = dueSlot(config.schedule, new Date());
     if (slot === undefined || !(await claimScheduleSlot(runtime.database.db, slot))) return;

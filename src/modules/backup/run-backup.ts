@@ -69,7 +69,10 @@ export async function runBackup(context: BackupContext): Promise<BackupRunSummar
   const keys = context.vault.backupKeys();
   const work = join(context.workDir, id);
   try {
+    // Leftovers of a run that was killed (it may have left a plaintext snapshot here): we hold the lease.
+    await rm(context.workDir, { recursive: true, force: true });
     await mkdir(work, { recursive: true, mode: 0o700 });
+    for (const destination of context.destinations) await destination.cleanupTempFiles().catch(() => 0);
     progress({ phase: "database", done: 0, total: 1 });
     const plainDatabase = join(work, "db.plain");
     await snapshotDatabase(context.databaseConfig, plainDatabase, context.postgresBinDir);
