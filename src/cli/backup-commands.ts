@@ -1,5 +1,6 @@
 // `strongroom backup run|list|verify|restore`. Exit codes: 0 done, 1 failed (a destination without a
 // verified copy, a problem found by verify), 2 usage error.
+import { existsSync } from "node:fs";
 import type { Config } from "../config/config.ts";
 import { AppError } from "../errors/app-error.ts";
 import { findDestination, openBackupDestinations, type BackupDestination } from "../modules/backup/backup-destinations.ts";
@@ -104,12 +105,15 @@ async function list(flags: BackupFlags, destinations: BackupDestination[], io: O
 
 async function verify(id: string, flags: BackupFlags, config: Config, destinations: BackupDestination[], io: Output): Promise<number> {
   // The installation's own service keys, when there is one, are what the signature must match.
-  const runtime = await openRuntime(config);
-  let trusted: { id: string; publicKeyPem: string }[];
-  try {
-    trusted = await runtime.vault.serviceKey.publicKeys();
-  } finally {
-    await runtime.close();
+  // (An embedded data directory without a database is not created just to find none.)
+  let trusted: { id: string; publicKeyPem: string }[] = [];
+  if (config.database.kind === "postgres" || existsSync(config.databasePath)) {
+    const runtime = await openRuntime(config);
+    try {
+      trusted = await runtime.vault.serviceKey.publicKeys();
+    } finally {
+      await runtime.close();
+    }
   }
   const chosen = flags.destination ? [findDestination(destinations, flags.destination)] : destinations;
   const reports = [];

@@ -18,7 +18,8 @@ const manifestSchema = z.object({
   installationId: z.string().min(1).max(100),
   database: z.enum(["sqlite", "postgres"]),
   seal: z.object({ threshold: z.number().int().min(1).max(16), shareCount: z.number().int().min(1).max(16), rootKeyCiphertext: z.string().max(200) }),
-  parts: z.array(z.object({ name: z.enum(["db.part", "index.part"]), sha256, size })).length(2),
+  parts: z.array(z.object({ name: z.enum(["db.part", "index.part"]), sha256, size })).length(2)
+    .refine((parts) => parts[0]!.name !== parts[1]!.name, { message: "each part once" }),
   blobs: z.array(z.object({ sha256, size })).max(50_000_000),
 });
 

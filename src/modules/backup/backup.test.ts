@@ -17,6 +17,8 @@ import { createVaultRepository } from "../../vault/vault-repository.ts";
 import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
 import { startS3Server, type TestS3Server } from "../../../test/support/s3-server.ts";
 import { blobKeyOf, manifestKey, openBackupDestination, partKey, recordShreddedTenant, type BackupDestination } from "./backup-destinations.ts";
+import { acquireBackupLease, claimScheduleSlot } from "./backup-lease.ts";
+import { dueSlot } from "./backup-schedule.ts";
 import { listBackups } from "./list-backups.ts";
 import { restoreBackup } from "./restore-backup.ts";
 import { runBackup, type BackupContext } from "./run-backup.ts";
@@ -86,6 +88,27 @@ for (const kind of databaseKinds) {
 
     let first: string;
     let second: string;
+
+    it("one backup at a time: the lease refuses a second holder until released or expired; each schedule slot is claimed once", async () => {
+      const at = (ms: number) => () => new Date(clock + ms);
+      const held = await acquireBackupLease(test.database.db, 60, at(0));
+      await assert.rejects(acquireBackupLease(test.database.db, 60, at(1000)), { code: "backup_busy" });
+      await assert.rejects(runBackup(context()), { code: "backup_busy" });
+      const takenOver = await acquireBackupLease(test.database.db, 60, at(61_000)); // the first holder died
+      await held.release(); // a stale holder's release does not free the new holder's lease
+      await assert.rejects(acquireBackupLease(test.database.db, 60, at(62_000)), { code: "backup_busy" });
+      await takenOver.release();
+      await (await acquireBackupLease(test.database.db, 60, at(63_000))).release();
+
+      const nightly = { enabled: true, hourUtc: 2 };
+      assert.equal(dueSlot(nightly, new Date("2026-03-04T01:59:00Z")), undefined);
+      const slot = dueSlot(nightly, new Date("2026-03-04T02:00:00Z"))!;
+      assert.equal(slot, dueSlot(nightly, new Date("2026-03-04T23:59:00Z")));
+      assert.deepEqual([await claimScheduleSlot(test.database.db, slot), await claimScheduleSlot(test.database.db, slot)], [true, false]);
+      assert.equal(await claimScheduleSlot(test.database.db, dueSlot(nightly, new Date("2026-03-05T02:00:00Z"))!), true);
+      const every = { enabled: true, hourUtc: 2, intervalMinutes: 5 };
+      assert.notEqual(dueSlot(every, new Date("2026-03-05T02:04:59Z")), dueSlot(every, new Date("2026-03-05T02:05:00Z")));
+    });
 
     it("backs up to a directory and an S3 bucket, each with a verified copy, and lists it as good", async () => {
       const summary = await runBackup(context());

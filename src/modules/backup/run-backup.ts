@@ -25,6 +25,8 @@ import { pruneDestination, type PruneOutcome } from "./prune-backups.ts";
 export type BackupProgress = { phase: "database" | "blobs" | "copy" | "manifest" | "prune"; done: number; total: number };
 
 export type BackupContext = {
+  /** Copies in flight per destination (default 4); more overlaps the fsync of each copied blob. */
+  parallelism?: number;
   db: Kysely<DatabaseSchema>;
   databaseConfig: DatabaseConfig;
   blobStore: BlobStore;
@@ -164,6 +166,7 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
   const found: (BlobEntry | undefined)[] = new Array(keys.length);
   let hashedBytes = 0;
   let done = 0;
+  const learned: BlobEntry[] = [];
   await forEachLimited(keys, parallelCopies, async (key, index) => {
     const stat = await context.blobStore.stat(key);
     if (stat) {
@@ -179,14 +182,22 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
         if (digest) {
           hashedBytes += digest.size;
           found[index] = { key, ...digest };
-          await context.db.insertInto("backup_blob_digests").values({ store_key: key, size: digest.size, sha256: digest.sha256, recorded_at: new Date().toISOString() })
-            .onConflict((oc) => oc.column("store_key").doUpdateSet({ size: digest.size, sha256: digest.sha256 })).execute();
+          learned.push({ key, ...digest });
         }
       }
     }
     progress({ phase: "blobs", done: ++done, total: keys.length });
   });
   const entries = found.filter((entry): entry is BlobEntry => entry !== undefined);
+  // One transaction per 500 rows: on SQLite every commit is an fsync.
+  const recordedAt = new Date().toISOString();
+  for (let start = 0; start < learned.length; start += 500) {
+    const rows = learned.slice(start, start + 500);
+    await context.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("backup_blob_digests").where("store_key", "in", rows.map((row) => row.key)).execute();
+      await trx.insertInto("backup_blob_digests").values(rows.map((row) => ({ store_key: row.key, size: row.size, sha256: row.sha256, recorded_at: recordedAt }))).execute();
+    });
+  }
   // Forget digests of blobs that are gone, so the table does not grow without bound.
   const present = new Set(keys);
   const stale = [...known.keys()].filter((key) => !present.has(key));
@@ -207,7 +218,7 @@ async function writeParts(context: BackupContext, destination: BackupDestination
   const present = new Set<string>();
   for await (const key of store.list("blobs/")) present.add(key);
   const missing = [...blobs.values()].filter((entry) => !present.has(blobKeyOf(entry.sha256)));
-  await forEachLimited(missing, parallelCopies, async (entry) => {
+  await forEachLimited(missing, context.parallelism ?? parallelCopies, async (entry) => {
     const target = blobKeyOf(entry.sha256);
     const tap = digestingPassThrough();
     const source = await context.blobStore.get(entry.key);
