@@ -6,22 +6,22 @@
 // fsync), not through the upload route: the upload path has its own benchmark, and the blobs' bytes
 // are random, which is what sealed ciphertext looks like to both tools (neither can compress or
 // deduplicate it). Both tools write to a directory on the same disk, page cache warm for both.
-// Ours does more than restic by default: every copied object is read back and checked.
+// Both are run as their command-line programs (`strongroom backup run`, `restic backup`), timed from
+// start to exit. Ours does more than restic by default: every copied object is read back and checked.
 // Needs restic (Debian). Uses about 7 GiB of temporary disk.
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
-import { openBackupDestination } from "../src/modules/backup/backup-destinations.ts";
-import { runBackup } from "../src/modules/backup/run-backup.ts";
 import { createFileBlobStore } from "../src/store/blob-store-fs.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { migrateToLatest } from "../src/store/migrate.ts";
 import { createVault } from "../src/vault/vault.ts";
 import { createVaultRepository } from "../src/vault/vault-repository.ts";
+import { runCli } from "../test/support/server-process.ts";
 import { compareToReference, type BenchResult } from "./support/bench-result.ts";
 
 const run = promisify(execFile);
@@ -63,14 +63,20 @@ export default async function backupBench(): Promise<BenchResult[]> {
       keys.push(key);
     }
 
-    const destination = openBackupDestination({ name: "bench", kind: "directory", path: join(root, "backup") });
-    const context = {
-      db: database.db, databaseConfig, blobStore, vault, destinations: [destination],
-      workDir: join(dataDir, "backup-work"), retentionDays: 365, leaseSeconds: 120,
+    await vault.seal();
+    await database.close();
+    const configFile = join(root, "config.json");
+    await writeFile(configFile, JSON.stringify({
+      dataDir, database: databaseConfig, blobStore: { kind: "fs", directory: join(dataDir, "blobs") }, logLevel: "warn",
+      backup: { destinations: [{ name: "bench", kind: "directory", path: join(root, "backup") }] },
+    }));
+    const strongroomBackup = async () => {
+      const ran = await runCli(["backup", "run", "--json", "--config", configFile], { stdin: `${shares[0]}\n` });
+      if (ran.code !== 0) throw new Error(`strongroom backup run failed: ${ran.stderr}${ran.stdout}`);
+      return JSON.parse(ran.stdout) as { ok: boolean; blobs: { count: number } };
     };
     process.stdout.write("strongroom backup run (first)…\n");
-    const first = await timed(() => runBackup(context));
-    if (!first.result.ok) throw new Error(`first backup failed: ${JSON.stringify(first.result.destinations)}`);
+    const first = await timed(strongroomBackup);
 
     const repo = join(root, "restic");
     const env = { ...process.env, RESTIC_PASSWORD: "bench-only-password", RESTIC_CACHE_DIR: join(root, "restic-cache") };
@@ -84,14 +90,10 @@ export default async function backupBench(): Promise<BenchResult[]> {
       await blobStore.put(key, Readable.from([randomBytes(sizes[index]!)]));
     }
     process.stdout.write("strongroom backup run (incremental)…\n");
-    const second = await timed(() => runBackup(context));
-    if (!second.result.ok) throw new Error("incremental backup failed");
+    const second = await timed(strongroomBackup);
     process.stdout.write("restic backup (incremental)…\n");
     const resticSecond = await timed(() => run("restic", ["backup", "--repo", repo, "--quiet", dataDir], { env, maxBuffer: 1 << 24 }));
 
-    destination.close();
-    await vault.seal();
-    await database.close();
     const MiBps = (seconds: number) => totalBytes / (1024 * 1024) / seconds;
     return [
       compareToReference({

@@ -25,7 +25,7 @@ import { pruneDestination, type PruneOutcome } from "./prune-backups.ts";
 export type BackupProgress = { phase: "database" | "blobs" | "copy" | "manifest" | "prune"; done: number; total: number };
 
 export type BackupContext = {
-  /** Copies in flight per destination (default 4); more overlaps the fsync of each copied blob. */
+  /** Copies in flight per destination (default: 16 to a directory, 4 to S3). */
   parallelism?: number;
   db: Kysely<DatabaseSchema>;
   databaseConfig: DatabaseConfig;
@@ -57,7 +57,11 @@ export type BackupRunSummary = {
 type BlobEntry = { key: string; sha256: string; size: number };
 type Part = { name: "db.part" | "index.part"; file: string; digest: Digest };
 
-const parallelCopies = 4;
+// Blobs in flight. Each copy to a directory waits mostly on fsync (file and directory), so many in
+// flight overlap those waits (the CLI gives libuv 16 threads for this; see bin/strongroom.js); an S3
+// upload buffers up to three 5 MiB parts, so fewer there.
+const parallelHashes = 16;
+const parallelCopies = { directory: 16, s3: 4 } as const;
 const maxIndexBytes = 512 * 1024 * 1024;
 
 export async function runBackup(context: BackupContext): Promise<BackupRunSummary> {
@@ -167,7 +171,7 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
   let hashedBytes = 0;
   let done = 0;
   const learned: BlobEntry[] = [];
-  await forEachLimited(keys, parallelCopies, async (key, index) => {
+  await forEachLimited(keys, parallelHashes, async (key, index) => {
     const stat = await context.blobStore.stat(key);
     if (stat) {
       const cached = known.get(key);
@@ -218,7 +222,7 @@ async function writeParts(context: BackupContext, destination: BackupDestination
   const present = new Set<string>();
   for await (const key of store.list("blobs/")) present.add(key);
   const missing = [...blobs.values()].filter((entry) => !present.has(blobKeyOf(entry.sha256)));
-  await forEachLimited(missing, context.parallelism ?? parallelCopies, async (entry) => {
+  await forEachLimited(missing, context.parallelism ?? parallelCopies[destination.kind], async (entry) => {
     const target = blobKeyOf(entry.sha256);
     const tap = digestingPassThrough();
     const source = await context.blobStore.get(entry.key);
