@@ -7,8 +7,13 @@
 //   backups/<id>/manifest.json  written last, once every part is verified: only then is the backup good
 //   blobs/<aa>/<sha256>         blobs by content, shared by all backups (copied once)
 //   shredded/<tenant id>        companies erased since: a restore destroys their keys again
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, readFileSync } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { digestingPassThrough, type Digest } from "./backup-digests.ts";
 import { AppError } from "../../errors/app-error.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
 import { createFileBlobStore } from "../../store/blob-store-fs.ts";
@@ -21,6 +26,13 @@ export type BackupDestination = {
   store: BlobStore;
   /** Removes temporary files of writes a crash interrupted (directories); only while holding the backup lease. */
   cleanupTempFiles(): Promise<number>;
+  /**
+   * Directories only: writes a blob under its content address, learning the SHA-256 while writing
+   * (temp file, fsync, rename), so a blob never seen before is read once, not hashed first and copied after.
+   * The renames are durable once flushContent() has synced the directories.
+   */
+  putContent?(source: Readable): Promise<Digest>;
+  flushContent?(): Promise<void>;
   close(): void;
 };
 
@@ -32,7 +44,7 @@ export const shreddedKey = (tenantId: string) => `shredded/${tenantId.toLowerCas
 export function openBackupDestination(config: BackupDestinationConfig): BackupDestination {
   if (config.kind === "directory") {
     const store = createFileBlobStore(config.path);
-    return { name: config.name, kind: "directory", store, cleanupTempFiles: () => store.cleanupTempFiles(), close() {} };
+    return { name: config.name, kind: "directory", store, cleanupTempFiles: () => store.cleanupTempFiles(), ...contentWriter(config.path), close() {} };
   }
   let ca: string | undefined;
   if (config.caFile) {
@@ -54,6 +66,43 @@ export function openBackupDestination(config: BackupDestinationConfig): BackupDe
   });
   // An upload a crash interrupted never completes, so no object appears; nothing to clean here.
   return { name: config.name, kind: "s3", store, cleanupTempFiles: async () => 0, close: () => store.close() };
+}
+
+// The temp name is the file blob store's own pattern, so its cleanupTempFiles removes what a crash leaves.
+function contentWriter(root: string): Pick<BackupDestination, "putContent" | "flushContent"> {
+  const blobsDir = join(root, "blobs");
+  const dirty = new Set<string>();
+  return {
+    async putContent(source) {
+      await mkdir(blobsDir, { recursive: true, mode: 0o700 });
+      const temp = join(blobsDir, `.tmp-${randomBytes(16).toString("hex")}`);
+      const tap = digestingPassThrough();
+      try {
+        await pipeline(source, tap.stream, createWriteStream(temp, { mode: 0o600, flush: true }));
+        const digest = tap.digest();
+        const dir = join(blobsDir, digest.sha256.slice(0, 2));
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await rename(temp, join(dir, digest.sha256));
+        dirty.add(dir);
+        return digest;
+      } catch (error) {
+        await rm(temp, { force: true }).catch(() => undefined);
+        throw error;
+      }
+    },
+    async flushContent() {
+      if (dirty.size === 0) return;
+      for (const dir of [...dirty, blobsDir, root]) {
+        const handle = await open(dir, "r");
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      dirty.clear();
+    },
+  };
 }
 
 export function openBackupDestinations(configs: BackupDestinationConfig[]): BackupDestination[] {

@@ -201,6 +201,15 @@ for (const kind of databaseKinds) {
       } finally {
         down.close();
       }
+      // A directory that cannot be written (it receives unseen blobs first): it fails, the others get every blob.
+      await addDocument(tenants[1]!, 20_000);
+      await writeFile(join(dir, "not-a-directory"), "x");
+      const broken = openBackupDestination({ name: "broken", kind: "directory", path: join(dir, "not-a-directory", "backups") });
+      const summary = await runBackup(context({ destinations: [broken, bucket] }));
+      assert.deepEqual(summary.destinations.map((outcome) => [outcome.name, outcome.ok]), [["broken", false], ["offsite", true]]);
+      assert.match(summary.destinations[0]!.error!, /ENOTDIR/);
+      assert.equal(summary.destinations[1]!.blobsCopied, 1);
+      assert.deepEqual((await listBackups(bucket)).good.map((backup) => backup.id), [first, second]);
     });
 
     it("retention (simulated clock) prunes exactly the expired backups and unreferenced blobs on every destination", async () => {
@@ -258,7 +267,10 @@ for (const kind of databaseKinds) {
           assert.equal(restoredVault.isSealed(), false);
           for (const [key, document] of documents) {
             const objectId = key.split("/")[3]!;
-            const opened = readAll((await restoredBlobs.get(key)).pipe(restoredVault.data.createOpenStream(contentOf(document.tenantId, objectId))));
+            const source = await restoredBlobs.get(key);
+            const opening = restoredVault.data.createOpenStream(contentOf(document.tenantId, objectId));
+            opening.on("error", () => source.destroy());
+            const opened = readAll(source.pipe(opening));
             if (document.tenantId === tenants[1]) await assert.rejects(opened, { code: "key_not_found" });
             else assert.ok((await opened).equals(document.bytes), `byte-identical ${key}`);
           }

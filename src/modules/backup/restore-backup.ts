@@ -5,6 +5,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { z } from "zod";
 import { AppError, isAppError } from "../../errors/app-error.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
 import { openDatabase, type DatabaseConfig } from "../../store/database.ts";
@@ -85,7 +86,7 @@ export async function restoreBackup(context: RestoreContext): Promise<RestoreSum
       throw isAppError(error) && error.code !== "backup_corrupt" ? corrupt("index.part", error.message) : error;
     });
     index.check();
-    const entries = JSON.parse(Buffer.concat(indexChunks).toString("utf8")) as { key: string; sha256: string; size: number }[];
+    const entries = parseIndex(Buffer.concat(indexChunks));
 
     const db = await openPart("db.part");
     const plain = join(work, "db.plain");
@@ -118,6 +119,17 @@ export async function restoreBackup(context: RestoreContext): Promise<RestoreSum
   } finally {
     keys.forget();
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+const indexSchema = z.array(z.object({ key: z.string().min(1).max(255), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0) }));
+
+// Authenticated by the AEAD already; checked anyway so a bug elsewhere cannot steer the copy.
+function parseIndex(bytes: Buffer): z.infer<typeof indexSchema> {
+  try {
+    return indexSchema.parse(JSON.parse(bytes.toString("utf8")));
+  } catch {
+    throw new AppError("backup_corrupt", "index.part: not a valid blob index", { part: "index.part" });
   }
 }
 

@@ -86,8 +86,12 @@ export async function runBackup(context: BackupContext): Promise<BackupRunSummar
     await rm(plainDatabase, { force: true });
     progress({ phase: "database", done: 1, total: 1 });
 
-    // Listed after the snapshot: every blob the snapshot refers to was written before it.
-    const blobs = await collectBlobs(context, progress);
+    // Listed after the snapshot: every blob the snapshot refers to was written before it. A blob not
+    // seen before goes straight into the first directory destination, which learns its digest on the way.
+    const outcomes = context.destinations.map((destination): DestinationOutcome => ({ name: destination.name, ok: false, blobsCopied: 0, bytesCopied: 0 }));
+    const primaryIndex = context.destinations.findIndex((destination) => destination.putContent !== undefined);
+    const primary = primaryIndex < 0 ? undefined : { destination: context.destinations[primaryIndex]!, outcome: outcomes[primaryIndex]!, failure: undefined as unknown };
+    const blobs = await collectBlobs(context, progress, primary);
     const index = Buffer.from(JSON.stringify(blobs.entries.map(({ key, sha256, size }) => ({ key, sha256, size }))));
     if (index.length > maxIndexBytes) throw new AppError("backup_failed", "the blob index is larger than a backup can hold");
     const indexPart = await sealFile(keys, id, "index.part", Readable.from([index]), join(work, "index.part"));
@@ -95,15 +99,15 @@ export async function runBackup(context: BackupContext): Promise<BackupRunSummar
 
     const unique = uniqueBlobs(blobs.entries);
     let copied = 0;
-    const outcomes = await Promise.all(context.destinations.map(async (destination): Promise<DestinationOutcome> => {
-      const outcome: DestinationOutcome = { name: destination.name, ok: false, blobsCopied: 0, bytesCopied: 0 };
+    await Promise.all(context.destinations.map(async (destination, index) => {
+      const outcome = outcomes[index]!;
       try {
+        if (primary?.destination === destination && primary.failure !== undefined) throw primary.failure;
         await writeParts(context, destination, id, parts, unique, outcome, () => progress({ phase: "copy", done: ++copied, total: unique.size * context.destinations.length }));
         outcome.ok = true;
       } catch (error) {
         outcome.error = describe(error);
       }
-      return outcome;
     }));
 
     let ok = outcomes.every((outcome) => outcome.ok);
@@ -160,7 +164,9 @@ async function sealFile(keys: BackupKeys, id: string, name: Part["name"], source
 
 // Blob keys are written once (a new version is a new key), so a key with the size recorded before
 // names the same bytes: only blobs not seen before are read and hashed.
-async function collectBlobs(context: BackupContext, progress: (progress: BackupProgress) => void): Promise<{ entries: BlobEntry[]; bytes: number; hashedBytes: number }> {
+type Primary = { destination: BackupDestination; outcome: DestinationOutcome; failure: unknown };
+
+async function collectBlobs(context: BackupContext, progress: (progress: BackupProgress) => void, primary: Primary | undefined): Promise<{ entries: BlobEntry[]; bytes: number; hashedBytes: number }> {
   const known = new Map<string, { size: number; sha256: string }>();
   for (const row of await context.db.selectFrom("backup_blob_digests").select(["store_key", "size", "sha256"]).execute()) {
     known.set(row.store_key, { size: Number(row.size), sha256: row.sha256 });
@@ -179,10 +185,11 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
         found[index] = { key, ...cached };
       } else {
         // A blob deleted since the listing (emptied trash) is simply not in this backup.
-        const digest = await context.blobStore.get(key).then(digestOf, (error: unknown) => {
+        const source = await context.blobStore.get(key).catch((error: unknown) => {
           if (isAppError(error) && error.code === "blob_not_found") return undefined;
           throw error;
         });
+        const digest = source && (await copyUnseen(context, source, key, primary));
         if (digest) {
           hashedBytes += digest.size;
           found[index] = { key, ...digest };
@@ -211,6 +218,24 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
   return { entries, bytes: entries.reduce((sum, entry) => sum + entry.size, 0), hashedBytes };
 }
 
+// Into the primary destination while hashing; if that destination fails, it is marked failed and the
+// rest are only hashed (the other destinations still get their copies).
+async function copyUnseen(context: BackupContext, source: Readable, key: string, primary: Primary | undefined): Promise<Digest> {
+  if (!primary || primary.failure !== undefined) return digestOf(source);
+  let digest: Digest;
+  try {
+    digest = await primary.destination.putContent!(source);
+    await verifyCopy(primary.destination.store, blobKeyOf(digest.sha256), digest);
+  } catch (error) {
+    primary.failure ??= error;
+    source.destroy();
+    return digestOf(await context.blobStore.get(key));
+  }
+  primary.outcome.blobsCopied += 1;
+  primary.outcome.bytesCopied += digest.size;
+  return digest;
+}
+
 function uniqueBlobs(entries: BlobEntry[]): Map<string, BlobEntry> {
   const unique = new Map<string, BlobEntry>();
   for (const entry of entries) if (!unique.has(entry.sha256)) unique.set(entry.sha256, entry);
@@ -224,12 +249,22 @@ async function writeParts(context: BackupContext, destination: BackupDestination
   const missing = [...blobs.values()].filter((entry) => !present.has(blobKeyOf(entry.sha256)));
   await forEachLimited(missing, context.parallelism ?? parallelCopies[destination.kind], async (entry) => {
     const target = blobKeyOf(entry.sha256);
-    const tap = digestingPassThrough();
     const source = await context.blobStore.get(entry.key);
-    source.on("error", (error) => tap.stream.destroy(error));
-    await store.put(target, source.pipe(tap.stream));
-    if (tap.digest().sha256 !== entry.sha256) {
-      await store.delete(target).catch(() => undefined);
+    let written: Digest;
+    try {
+      if (destination.putContent) {
+        written = await destination.putContent(source);
+      } else {
+        const tap = digestingPassThrough();
+        source.on("error", (error) => tap.stream.destroy(error));
+        await store.put(target, source.pipe(tap.stream));
+        written = tap.digest();
+      }
+    } finally {
+      source.destroy(); // closes the file handle even when the destination failed mid-way
+    }
+    if (written.sha256 !== entry.sha256) {
+      await store.delete(destination.putContent ? blobKeyOf(written.sha256) : target).catch(() => undefined);
       throw new AppError("backup_failed", `blob ${entry.key} changed while it was copied`);
     }
     await verifyCopy(store, target, entry);
@@ -237,6 +272,7 @@ async function writeParts(context: BackupContext, destination: BackupDestination
     outcome.bytesCopied += entry.size;
     copiedOne();
   });
+  await destination.flushContent?.();
   for (const part of parts) {
     const key = partKey(id, part.name);
     await store.put(key, createReadStream(part.file));
