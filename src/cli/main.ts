@@ -7,6 +7,7 @@ import { startServer } from "../http/start-server.ts";
 import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
 import { runAuditCommand } from "./audit-commands.ts";
+import { runBackupCommand } from "./backup-commands.ts";
 import { runDevCommand } from "./dev-commands.ts";
 import { runOperatorCommand } from "./operator-commands.ts";
 import { runVerifyCommand, runVerifyKeyCommand } from "./verify-commands.ts";
@@ -23,6 +24,10 @@ const usage = `usage:
   strongroom audit verify [--tenant ID] [--json]              (shares on stdin unless a dev share exists)
   strongroom verify FILE.pdf --public-key KEYS [--seal SEAL.json] [--json]   (offline; exit 0 valid, 1 invalid)
   strongroom verify-key export                                (prints KEYS: service public keys + signing certificates)
+  strongroom backup run [--continuous] [--json]              (shares on stdin unless a dev share exists)
+  strongroom backup list [--destination NAME] [--json]
+  strongroom backup verify ID [--destination NAME] [--json]
+  strongroom backup restore ID --destination NAME [--json]   (onto the configured, empty database and blob store; shares on stdin)
 common: --config FILE, --data-dir DIR (or STRONGROOM_DATA_DIR)`;
 
 const options = {
@@ -41,6 +46,8 @@ const options = {
   username: { type: "string" },
   "public-key": { type: "string" },
   seal: { type: "string" },
+  continuous: { type: "boolean" },
+  destination: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -75,6 +82,9 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     if (command === "verify-key") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
       return await runVerifyKeyCommand(verb, config, io);
+    }
+    if (command === "backup") {
+      return await runBackupCommand(verb, rest, values, config, io);
     }
     if (command === "dev") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);

@@ -9,6 +9,7 @@ import { oidcConfigSchema } from "../modules/oidc/oidc-config.ts";
 import { monitoringConfigSchema } from "../modules/monitoring/monitoring-config.ts";
 import { abuseConfigSchema } from "../modules/abuse/abuse-config.ts";
 import { malwareConfigSchema } from "../modules/malware/malware-config.ts";
+import { backupConfigSchema } from "../modules/backup/backup-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
@@ -80,6 +81,7 @@ const configSchema = z.object({
   documents: z.object({
     maxUploadBytes: z.coerce.number().int().min(1024).max(64 * 1024 ** 3).default(250 * 1024 * 1024),
   }).prefault({}),
+  backup: backupConfigSchema,
   sessions: z.object({
     idleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(120),
     absoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),

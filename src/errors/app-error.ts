@@ -68,7 +68,11 @@ export type ErrorCode =
   | "not_your_turn"
   | "consent_required"
   | "fields_incomplete"
-  | "signing_closed";
+  | "signing_closed"
+  | "backup_failed"
+  | "backup_corrupt"
+  | "backup_busy"
+  | "restore_target_not_empty";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

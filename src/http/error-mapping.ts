@@ -72,6 +72,10 @@ const statusByCode: Record<ErrorCode, number> = {
   consent_required: 409,
   fields_incomplete: 400,
   signing_closed: 409,
+  backup_failed: 502,
+  backup_corrupt: 422,
+  backup_busy: 409,
+  restore_target_not_empty: 409,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -26,6 +26,7 @@ import { createMalwareScanner } from "../modules/malware/create-malware-scanner.
 import { createScanningPassThrough } from "../modules/malware/scanning-pass-through.ts";
 import { defaultWebDistDir } from "./web-app.ts";
 import { createRedirectServer } from "./redirect-server.ts";
+import { startBackupSchedule } from "../modules/backup/backup-schedule.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
 
 export type RunningServer = { runtime: Runtime; httpsPort: number; httpPort: number; stop(): Promise<void> };
@@ -105,6 +106,7 @@ export async function startServer(config: Config, log: Logger, version: string):
     redirect.listen(config.server.httpPort, config.server.host, () => resolve());
   });
   const httpPort = (redirect.address() as AddressInfo).port;
+  const backups = startBackupSchedule(runtime, log);
   log.info({ event: "listening", httpsPort, httpPort, sealed: runtime.vault.isSealed() }, `Strongroom listening on https://localhost:${httpsPort}`);
 
   return {
@@ -113,6 +115,7 @@ export async function startServer(config: Config, log: Logger, version: string):
     httpPort,
     async stop() {
       stopWatching();
+      await backups.stop();
       await closeHttp(redirect);
       await app.close();
       await alerts.close();

@@ -44,7 +44,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
 }
 
 // A wrong bucket or credential is a start-up error, not a failure at the first upload.
-async function openBlobStore(config: Config): Promise<BlobStore> {
+export async function openBlobStore(config: Config): Promise<BlobStore> {
   const store = config.blobStore;
   if (store.kind === "fs") {
     const files = createFileBlobStore(config.blobDirectory);

@@ -520,6 +520,20 @@ export type SealsTable = {
   record_ciphertext: Uint8Array;
 };
 
+export type BackupBlobDigestsTable = {
+  store_key: string;
+  size: number;
+  sha256: string;
+  recorded_at: string;
+};
+
+export type BackupLeasesTable = {
+  name: string;
+  holder: string | null;
+  expires_at: string | null;
+  last_slot: string | null;
+};
+
 export type DatabaseSchema = {
   document_signing_keys: DocumentSigningKeysTable;
   transparency_log: TransparencyLogTable;
@@ -531,6 +545,8 @@ export type DatabaseSchema = {
   signature_evidence: SignatureEvidenceTable;
   signing_webhooks: SigningWebhooksTable;
   signing_webhook_deliveries: SigningWebhookDeliveriesTable;
+  backup_blob_digests: BackupBlobDigestsTable;
+  backup_leases: BackupLeasesTable;
   document_shares: DocumentSharesTable;
   support_access_grants: SupportAccessGrantsTable;
   search_tokens: SearchTokensTable;

@@ -3,7 +3,8 @@
 import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { AppError } from "../errors/app-error.ts";
 import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring, zeroKeyring, type Keyring } from "./keyring.ts";
-import { newKey, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { newKey, rootKeyAssociatedData, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { deriveBackupKeys, type BackupKeys, type BackupSealHeader } from "./backup-keys.ts";
 import { computeMac, derivePurposeKey, macMatches, type MacPurpose } from "./purpose-keys.ts";
 import { createTenantData } from "./tenant-data.ts";
 import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
@@ -299,6 +300,17 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       requireUnsealedState();
     },
 
+    // Keys for sealing backup parts and binding manifests (see backup-keys.ts); the caller forgets them.
+    backupKeys(): BackupKeys {
+      return deriveBackupKeys(requireUnsealedState().rootKey, sealConfig!.installationId);
+    },
+
+    // The seal record a backup carries so that the custodians' shares alone can open it.
+    async backupSealHeader(): Promise<BackupSealHeader> {
+      const config = await requireSealConfig();
+      return { installationId: config.installationId, threshold: config.threshold, shareCount: config.shareCount, rootKeyCiphertext: config.rootKeyCiphertext };
+    },
+
     // Keyed hash for lookups and for storing tokens, codes and secrets only as hashes.
     mac(purpose: MacPurpose, data: string | Uint8Array): string {
       return computeMac(purposeKey(purpose), data);
@@ -323,7 +335,3 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 }
 
 export type Vault = ReturnType<typeof createVault>;
-
-function rootKeyAssociatedData(installationId: string): string {
-  return `strongroom/root-key/v1/${installationId}`;
-}

@@ -29,6 +29,8 @@ export type TestApp = {
   test: TestDatabase;
   mail: MailServer;
   dir: string;
+  /** The custodian shares of the app's vault (1 of 1 unless existing shares were given). */
+  shares?: string[];
   signUp(person: Person, companyName: string): Promise<{ client: WebClient; tenantId: string; userId: string }>;
   signIn(person: Person): Promise<WebClient>;
   close(): Promise<void>;
@@ -36,15 +38,16 @@ export type TestApp = {
 
 export type TestAppParts = { vault: Vault; test: TestDatabase; dir: string; mail: MailServer; events: SecurityEvents };
 
-export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>): Promise<TestApp> {
-  const test = await openTestDatabase(kind);
+/** existing: an initialised database (e.g. a restored one) and the shares that unseal it, instead of a fresh one. */
+export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>, existing?: { test: TestDatabase; shares: string[] }): Promise<TestApp> {
+  const test = existing?.test ?? await openTestDatabase(kind);
   const dir = await mkdtemp(join(tmpdir(), "sr-app-"));
   const mail = await startMailServer();
   const certificate = await ensureSelfSignedCertificate(join(dir, "tls"));
   const ca = await readFile(certificate.certFile);
   const vault = createVault(createVaultRepository(test.database.db));
-  const { shares } = await vault.initialize(1, 1);
-  await vault.submitShare(shares[0]!);
+  const shares = existing?.shares ?? (await vault.initialize(1, 1)).shares;
+  for (const share of shares) await vault.submitShare(share);
   const log = createLogger({ level: "silent" });
   const events = createSecurityEvents();
   const app = await buildApp({
@@ -70,7 +73,7 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
   }
 
   return {
-    app, base, ca, vault, test, mail, dir, signIn,
+    app, base, ca, vault, test, mail, dir, shares, signIn,
     async signUp(person, companyName) {
       const since = mail.received.length;
       await new WebClient(base, ca).post("/v1/auth/signup", { companyName, ...person });
