@@ -2,9 +2,10 @@
 // users, documents with versions and pages are made over HTTPS; `backup run` writes to a directory
 // and to a real S3-protocol server; the originals are destroyed; `backup restore` from the S3
 // destination onto an empty database and blob store, with the custodians' shares; the restored
-// installation, unsealed with the shares, serves every document byte-identical.
+// installation, unsealed with the shares, serves every document byte-identical, and a signature request
+// sealed before the backup is still completed, its final PDF byte-identical and its seal verifying.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,9 @@ import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "
 import { startS3Server, type TestS3Server } from "../support/s3-server.ts";
 import { runCli } from "../support/server-process.ts";
 import { inviteAndSignIn, startTestApp, type TestApp } from "../support/signed-in-app.ts";
-import type { WebClient } from "../support/web-client.ts";
+import { tokenIn } from "../support/mail-server.ts";
+import { makeTestPdf } from "../support/sample-pdf.ts";
+import { WebClient } from "../support/web-client.ts";
 
 const alice = { email: "alice@drill.example", password: "alice restores everything 1", name: "Alice" };
 const bob = { email: "bob@drill.example", password: "bob restores everything 22", name: "Bob" };
@@ -23,13 +26,39 @@ const carol = { email: "carol@other.example", password: "carol restores everythi
 
 type Expected = { tenant: "a" | "c"; id: string; kind: "file" | "page"; versions: Buffer[]; text?: string };
 
-/**
- * Hooks for records other helpers add (sealed signature requests): `create` runs before the backup
- * with the signed-in clients, `check` after the restore; both see the same state object.
- * TODO(signing): push a hook that creates and seals a signature request and checks its seal after restore.
- */
-export type DrillHook = { name: string; create(clients: { a: WebClient; tenantA: string }): Promise<unknown>; check(clients: { a: WebClient; tenantA: string }, state: unknown): Promise<void> };
-export const drillHooks: DrillHook[] = [];
+type SealedRequest = { documentId: string; requestId: string; finalPdf: Buffer; sha256: string };
+
+// A PDF sent to one signer, signed through the link and PIN from the mailbox, completed and sealed.
+async function sealASignatureRequest(app: TestApp, a: WebClient, tenantId: string): Promise<SealedRequest> {
+  const signer = { name: "Dana Drill", email: "dana@drill-signers.example" };
+  const documentId = (await a.post(`/v1/tenants/${tenantId}/documents`, { title: "Drill contract" })).json().id as string;
+  const pdf = makeTestPdf(["Contract kept through a restore drill"]);
+  assert.equal((await a.request("PUT", `/v1/tenants/${tenantId}/documents/${documentId}/content?baseVersion=0`, pdf, { "x-content-type": "application/pdf" })).status, 201);
+  const since = app.mail.received.length;
+  const created = await a.post(`/v1/tenants/${tenantId}/signature-requests`, {
+    documentId, order: "parallel", expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), send: true, recipients: [{ ...signer, role: "signer" }],
+  });
+  assert.equal(created.status, 201, created.text);
+  let mails = app.mail.received.slice(since).filter((mail) => mail.to.includes(signer.email));
+  for (let attempt = 0; attempt < 100 && mails.length < 2; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    mails = app.mail.received.slice(since).filter((mail) => mail.to.includes(signer.email));
+  }
+  const token = tokenIn(mails.find((mail) => mail.text.includes("#token=")) ?? assert.fail("no link e-mail"));
+  const pin = /PIN (\d{6})/.exec(mails.find((mail) => /PIN \d{6}/.test(mail.text))?.text ?? "")?.[1] ?? assert.fail("no PIN e-mail");
+  const stranger = new WebClient(app.base, app.ca);
+  const session = { "x-signing-session": (await stranger.post(`/v1/sign/${token}/pin`, { pin })).json().session as string };
+  assert.equal((await stranger.request("POST", `/v1/sign/${token}/consent`, {}, session)).status, 200);
+  const fields = (await stranger.request("GET", `/v1/sign/${token}/request`, undefined, session)).json().fields as { id: string; kind: string }[];
+  const signed = await stranger.request("POST", `/v1/sign/${token}/sign`, { fields: fields.map((field) => ({ fieldId: field.id, value: field.kind === "checkbox" ? "true" : "Dana Drill" })) }, session);
+  assert.equal(signed.status, 200, signed.text);
+  const requestId = created.json().id as string;
+  const done = (await a.get(`/v1/tenants/${tenantId}/signature-requests/${requestId}`)).json();
+  assert.equal(done.status, "completed");
+  const finalPdf = (await a.get(`/v1/tenants/${tenantId}/signature-requests/${requestId}/final-pdf`)).bytes;
+  assert.equal((await stranger.request("POST", "/v1/verify", finalPdf, { "content-type": "application/pdf" })).json().status, "sealed");
+  return { documentId, requestId, finalPdf, sha256: createHash("sha256").update(finalPdf).digest("hex") };
+}
 
 for (const kind of databaseKinds) {
   describe(`restore drill (${kind}): real CLI, directory + S3, originals destroyed`, { skip: await skipReason(kind) }, () => {
@@ -38,7 +67,7 @@ for (const kind of databaseKinds) {
     let app: TestApp;
     let shares: string[];
     const expected: Expected[] = [];
-    const hookStates = new Map<string, unknown>();
+    let sealed: SealedRequest | undefined;
     let backupId: string;
     let originalDatabase: DatabaseConfig;
 
@@ -93,7 +122,7 @@ for (const kind of databaseKinds) {
         assert.equal((await client.request("PUT", `/v1/tenants/${tenantId}/pages/${page}`, { text, baseVersion: 0 })).status, 200);
         expected.push({ tenant, id: page, kind: "page", versions: [], text });
       }
-      for (const hook of drillHooks) hookStates.set(hook.name, await hook.create({ a, tenantA }));
+      sealed = await sealASignatureRequest(app, a, tenantA);
     });
 
     it("`backup run` writes a verified copy to both destinations; `backup list` and `backup verify` agree", async () => {
@@ -154,7 +183,15 @@ for (const kind of databaseKinds) {
           assert.ok(content.bytes.equals(bytes), `document ${entry.id} version ${index + 1} byte-identical`);
         }
       }
-      for (const hook of drillHooks) await hook.check({ a, tenantA: tenants.a }, hookStates.get(hook.name));
+      // The sealed signature request: still completed, its final PDF byte-identical, its seal verifying.
+      assert.ok(sealed, "a request was sealed before the backup");
+      const request = (await a.get(`/v1/tenants/${tenants.a}/signature-requests/${sealed.requestId}`)).json();
+      assert.deepEqual([request.status, request.final?.sha256], ["completed", sealed.sha256]);
+      const finalPdf = await a.get(`/v1/tenants/${tenants.a}/signature-requests/${sealed.requestId}/final-pdf`);
+      assert.equal(finalPdf.status, 200, finalPdf.text);
+      assert.ok(finalPdf.bytes.equals(sealed.finalPdf), "the final PDF is byte-identical");
+      const verified = await new WebClient(app.base, app.ca).request("POST", "/v1/verify", finalPdf.bytes, { "content-type": "application/pdf" });
+      assert.equal(verified.json().status, "sealed", verified.text);
     });
   });
 }
