@@ -12,6 +12,7 @@ import { alertsMigration } from "./007-alerts.ts";
 import { documentsMigration } from "./009-documents.ts";
 import { searchIndexMigration } from "./011-search-index.ts";
 import { sharingAndSupportAccessMigration } from "./010-sharing-and-support-access.ts";
+import { dataLifecycleMigration } from "./015-data-lifecycle.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, dataLifecycleMigration];
