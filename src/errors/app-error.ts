@@ -63,7 +63,8 @@ export type ErrorCode =
   | "scan_too_large"
   | "pin_required"
   | "pin_invalid"
-  | "pin_locked";
+  | "pin_locked"
+  | "confirmation_mismatch";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

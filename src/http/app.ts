@@ -29,6 +29,9 @@ import { registerSharingRoutes } from "../modules/sharing/sharing-routes.ts";
 import { indexStoredDocument, removeFromIndex } from "../modules/search/search-index.ts";
 import { registerSearchRoutes } from "../modules/search/search-routes.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
+import { registerPrivacyRoutes } from "../modules/privacy/privacy-routes.ts";
+import type { CompanyExportSection } from "../modules/privacy/export-company.ts";
+import type { SubProcessor } from "../modules/privacy/privacy-config.ts";
 import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
 import { createOperatorDeps } from "../modules/operators/operator-deps.ts";
@@ -62,6 +65,8 @@ export type AppOptions = {
   abuse?: AbuseGuard;
   /** The browser app (built by Vite into web/dist). */
   web?: WebAppOptions;
+  /** GDPR: the sub-processors register shown to companies, and sections other modules add to company exports. */
+  privacy?: { subProcessors: readonly SubProcessor[]; companyExportSections?: readonly CompanyExportSection[] };
   /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
   oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
@@ -146,6 +151,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }, authenticator);
       await registerSupportAccessRoutes(app, { db: options.identity.db, vault: options.vault, blobStore: options.documents.blobStore },
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
+      await registerPrivacyRoutes(app, {
+        db: identity.db, vault: options.vault, blobStore: options.documents.blobStore,
+        subProcessors: options.privacy?.subProcessors ?? [],
+        ...(options.privacy?.companyExportSections ? { companyExportSections: options.privacy.companyExportSections } : {}),
+      }, authenticator);
     }
     await registerAuditRoutes(app, options.identity, authenticator);
     if (options.monitoring) {

@@ -25,6 +25,7 @@ import { removeAbandonedUploads } from "../modules/documents/document-content.ts
 import { createMalwareScanner } from "../modules/malware/create-malware-scanner.ts";
 import { createScanningPassThrough } from "../modules/malware/scanning-pass-through.ts";
 import { defaultWebDistDir } from "./web-app.ts";
+import { startRetentionTimer } from "../modules/privacy/enforce-retention.ts";
 import { createRedirectServer } from "./redirect-server.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
 
@@ -83,6 +84,7 @@ export async function startServer(config: Config, log: Logger, version: string):
       }),
     },
     monitoring: { metrics, alerts, detectors },
+    privacy: { subProcessors: config.privacy.subProcessors },
     audit: createAuditTrail({
       db: runtime.database.db,
       vault: runtime.vault,
@@ -102,6 +104,8 @@ export async function startServer(config: Config, log: Logger, version: string):
     redirect.listen(config.server.httpPort, config.server.host, () => resolve());
   });
   const httpPort = (redirect.address() as AddressInfo).port;
+  const retention = startRetentionTimer({ db: runtime.database.db, vault: runtime.vault, blobStore: runtime.blobStore, log, now: () => new Date() },
+    config.privacy.retentionSweepMinutes * 60_000);
   log.info({ event: "listening", httpsPort, httpPort, sealed: runtime.vault.isSealed() }, `Strongroom listening on https://localhost:${httpsPort}`);
 
   return {
@@ -110,6 +114,7 @@ export async function startServer(config: Config, log: Logger, version: string):
     httpPort,
     async stop() {
       stopWatching();
+      retention.stop();
       await closeHttp(redirect);
       await app.close();
       await alerts.close();

@@ -26,6 +26,8 @@ export type TestApp = {
   base: string;
   ca: Buffer;
   vault: Vault;
+  /** The one custodian share (1-of-1), to unseal another vault on a copy of the database. */
+  shares?: string[];
   test: TestDatabase;
   mail: MailServer;
   dir: string;
@@ -70,7 +72,7 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
   }
 
   return {
-    app, base, ca, vault, test, mail, dir, signIn,
+    app, base, ca, vault, shares, test, mail, dir, signIn,
     async signUp(person, companyName) {
       const since = mail.received.length;
       await new WebClient(base, ca).post("/v1/auth/signup", { companyName, ...person });

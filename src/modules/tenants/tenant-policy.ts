@@ -13,7 +13,10 @@ export type TenantAction =
   | "manage_api_keys"
   | "manage_settings"
   | "view_audit"
-  | "transfer_ownership";
+  | "transfer_ownership"
+  | "export_company"
+  | "erase_company"
+  | "erase_members";
 
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
@@ -28,6 +31,9 @@ const leastRole: Record<TenantAction, Role> = {
   manage_settings: "admin",
   view_audit: "admin",
   transfer_ownership: "owner",
+  export_company: "owner",
+  erase_company: "owner",
+  erase_members: "owner",
 };
 
 export const roles: readonly Role[] = ["owner", "admin", "member", "viewer"];
