@@ -38,15 +38,24 @@ export type TestApp = {
 
 export type TestAppParts = { vault: Vault; test: TestDatabase; dir: string; mail: MailServer; events: SecurityEvents };
 
-export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>): Promise<TestApp> {
-  const test = await openTestDatabase(kind);
+/**
+ * `node`: run on a given database (not cleaned up on close) as another node of an existing
+ * installation, unsealed with its shares, and optionally sharing a mail server.
+ */
+export type NodeOptions = { database?: TestDatabase; shares?: string[]; mail?: MailServer };
+
+export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>, node: NodeOptions = {}): Promise<TestApp> {
+  const test = node.database ?? await openTestDatabase(kind);
   const dir = await mkdtemp(join(tmpdir(), "sr-app-"));
-  const mail = await startMailServer();
+  const mail = node.mail ?? await startMailServer();
   const certificate = await ensureSelfSignedCertificate(join(dir, "tls"));
   const ca = await readFile(certificate.certFile);
   const vault = createVault(createVaultRepository(test.database.db));
-  const { shares } = await vault.initialize(1, 1);
-  await vault.submitShare(shares[0]!);
+  const shares = node.shares ?? (await vault.initialize(1, 1)).shares;
+  for (const share of shares) {
+    if (!(await vault.status()).sealed) break;
+    await vault.submitShare(share);
+  }
   const log = createLogger({ level: "silent" });
   const events = createSecurityEvents();
   const app = await buildApp({
@@ -83,8 +92,8 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
     },
     async close() {
       await app.close();
-      await mail.close();
-      await test.cleanup();
+      if (!node.mail) await mail.close();
+      if (!node.database) await test.cleanup();
       await rm(dir, { recursive: true, force: true });
     },
   };
