@@ -7,6 +7,8 @@ import { AcceptInvitationPage } from "./pages/accept-invitation.tsx";
 import { AlertsPage } from "./pages/company/alerts-page.tsx";
 import { AuditPage } from "./pages/company/audit-page.tsx";
 import { CompanyPage } from "./pages/company/company-page.tsx";
+import { CompanyPrivacyPage } from "./pages/company/privacy-page.tsx";
+import { AccountPrivacyPage } from "./pages/privacy/account-privacy-page.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DevOutboxPage } from "./pages/dev-outbox.tsx";
 import { DocumentPage } from "./pages/documents/document-page.tsx";
@@ -33,8 +35,10 @@ const routes: Record<string, Route> = {
   "/company": { access: "signed_in", render: (session) => <CompanyPage session={session} /> },
   "/company/audit": { access: "signed_in", render: (session) => <AuditPage session={session} /> },
   "/company/alerts": { access: "signed_in", render: (session) => <AlertsPage session={session} /> },
+  "/company/privacy": { access: "signed_in", render: (session) => <CompanyPrivacyPage session={session} /> },
   "/account": { access: "signed_in", render: (session) => <AccountPage session={session} /> },
   "/account/security": { access: "signed_in", render: (session) => <SecurityPage session={session} /> },
+  "/account/privacy": { access: "signed_in", render: (session) => <AccountPrivacyPage session={session} /> },
   "/login": { access: "signed_out", render: () => <LogInPage /> },
   "/signup": { access: "signed_out", render: () => <SignUpPage /> },
   "/check-email": { access: "public", render: () => <CheckEmailPage /> },
