@@ -8,7 +8,7 @@ import { AlertsPage } from "./pages/company/alerts-page.tsx";
 import { AuditPage } from "./pages/company/audit-page.tsx";
 import { CompanyPage } from "./pages/company/company-page.tsx";
 import { CompanyPrivacyPage } from "./pages/company/privacy-page.tsx";
-import { AccountPrivacyPage } from "./pages/privacy/account-privacy-page.tsx";
+import { AccountErasedPage, AccountPrivacyPage } from "./pages/privacy/account-privacy-page.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DevOutboxPage } from "./pages/dev-outbox.tsx";
 import { DocumentPage } from "./pages/documents/document-page.tsx";
@@ -50,6 +50,7 @@ const routes: Record<string, Route> = {
   "/trash": { access: "signed_in", render: (session) => <TrashPage session={session} /> },
   "/search": { access: "signed_in", render: (session) => <SearchPage session={session} /> },
   "/shared": { access: "public", render: () => <SharedDocumentPage /> },
+  "/account-erased": { access: "public", render: () => <AccountErasedPage /> },
 };
 
 // Pages of one thing, named by its id in the path (/documents/:id).

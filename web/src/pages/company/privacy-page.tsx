@@ -11,22 +11,26 @@ type SubProcessor = { name: string; purpose: string; location: string; dataCateg
 type Retention = { trashDays: number | null; auditYears: number | null };
 
 export function CompanyPrivacyPage(props: { session: Session }) {
-  const company = currentCompany(props.session);
-  if (!company) return <Page title="Data and privacy"><p className="muted">You do not belong to an active company.</p></Page>;
-  return <PrivacySections key={company.id} tenantId={company.id} name={company.name} role={company.role} />;
-}
-
-function PrivacySections(props: { tenantId: string; name: string; role: Parameters<typeof atLeast>[0] }) {
   const { refresh } = useSession();
-  const loadProcessors = useCallback(() => api.get<{ subProcessors: SubProcessor[] }>(apiPath`/v1/tenants/${props.tenantId}/sub-processors`), [props.tenantId]);
-  const processors = useLoaded(loadProcessors, props.tenantId);
-  const [erased, setErased] = useState(false);
-  const eraseCompany = async (values: Record<string, string>) => {
-    await api.post(apiPath`/v1/tenants/${props.tenantId}/erasure`, { companyName: values.companyName ?? "" });
-    setErased(true);
+  // Kept here: once the session is refreshed the erased company is no longer current.
+  const [erased, setErased] = useState<string>();
+  const company = currentCompany(props.session);
+  if (erased) return <Page title="Company erased"><p>{erased} and all its data have been erased.</p></Page>;
+  if (!company) return <Page title="Data and privacy"><p className="muted">You do not belong to an active company.</p></Page>;
+  const onErased = async (name: string) => {
+    setErased(name);
     await refresh();
   };
-  if (erased) return <Page title="Company erased"><p>The company and all its data have been erased.</p></Page>;
+  return <PrivacySections key={company.id} tenantId={company.id} name={company.name} role={company.role} onErased={onErased} />;
+}
+
+function PrivacySections(props: { tenantId: string; name: string; role: Parameters<typeof atLeast>[0]; onErased(name: string): Promise<void> }) {
+  const loadProcessors = useCallback(() => api.get<{ subProcessors: SubProcessor[] }>(apiPath`/v1/tenants/${props.tenantId}/sub-processors`), [props.tenantId]);
+  const processors = useLoaded(loadProcessors, props.tenantId);
+  const eraseCompany = async (values: Record<string, string>) => {
+    await api.post(apiPath`/v1/tenants/${props.tenantId}/erasure`, { companyName: values.companyName ?? "" });
+    await props.onErased(props.name);
+  };
   return (
     <Page title="Data and privacy" intro={props.name}>
       <CompanyNav role={props.role} />

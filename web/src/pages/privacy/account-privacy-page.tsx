@@ -1,21 +1,19 @@
 // Account → Your data: download everything Strongroom holds about you (a tar archive, see
 // docs/export-format.md) and erase your account (crypto-shredding of your personal fields).
-import { useState } from "react";
 import { api } from "../../api.ts";
 import { Field, Form } from "../../components/form.tsx";
 import { Card, Page } from "../../components/layout.tsx";
 import { useSession, type Session } from "../../session.tsx";
+import { navigate } from "../../router.tsx";
 import { AccountNav } from "../account.tsx";
 
 export function AccountPrivacyPage(props: { session: Session }) {
   const { forget } = useSession();
-  const [erased, setErased] = useState(false);
   const erase = async (values: Record<string, string>) => {
     await api.post("/v1/me/erasure", { confirmEmail: values.confirmEmail ?? "" });
-    setErased(true);
+    navigate("/account-erased", { replace: true });
     forget();
   };
-  if (erased) return <Page title="Account erased"><p>Your account and personal data have been erased.</p></Page>;
   return (
     <Page title="Account">
       <AccountNav />
@@ -38,4 +36,9 @@ export function AccountPrivacyPage(props: { session: Session }) {
       </Card>
     </Page>
   );
+}
+
+// Shown after erasure, when there is no session any more.
+export function AccountErasedPage() {
+  return <Page title="Account erased"><p>Your account and personal data have been erased.</p></Page>;
 }
