@@ -25,7 +25,7 @@ import { copyTestDatabase } from "../support/database-copy.ts";
 import { databaseKinds, skipReason, type TestDatabase } from "../support/databases.ts";
 import { startS3Server } from "../support/s3-server.ts";
 import { inviteAndSignIn, startTestApp, type TestApp } from "../support/signed-in-app.ts";
-import type { WebClient } from "../support/web-client.ts";
+import { WebClient } from "../support/web-client.ts";
 
 const run = promisify(execFile);
 const alice = { email: "alice@privacy.example", password: "alice keeps a tidy company 1", name: "Alice Owner" };
@@ -134,10 +134,13 @@ for (const kind of databaseKinds) {
       assert.ok(!/token_hash|code_hash|password_hash|\$argon2/.test(everything), "no hash of a secret is exported");
     });
 
-    it("the owner exports the whole company; a member and another company cannot", async () => {
+    it("the owner exports the whole company; a member, an admin API key and another company cannot", async () => {
       assert.deepEqual([(await bobClient.post(`/v1/tenants/${tenantA}/export`)).status], [403]);
       const foreign = await c.post(`/v1/tenants/${tenantA}/export`);
       assert.deepEqual([foreign.status, foreign.json().error], [404, "not_found"]);
+      const key = (await a.post(`/v1/tenants/${tenantA}/api-keys`, { name: "exporter", scopes: ["admin"] })).json().key as string;
+      const byKey = await new WebClient(t.base, t.ca, { authorization: `Basic ${Buffer.from(key).toString("base64")}` }).post(`/v1/tenants/${tenantA}/export`);
+      assert.deepEqual([byKey.status, byKey.json().error], [403, "forbidden"], "an API key, even an admin one, cannot export the company");
       const response = await a.post(`/v1/tenants/${tenantA}/export`);
       assert.equal(response.status, 200, response.text);
       const archive = await extract(response.bytes);
@@ -285,7 +288,7 @@ for (const kind of databaseKinds) {
       const record = await db().selectFrom("audit_records").selectAll().where("action", "=", "POST /v1/me/erasure").where("actor_id", "=", aliceId)
         .where("result", "=", "ok").executeTakeFirstOrThrow();
       assert.equal(record.chain_id, "system");
-      const login = await new (await import("../support/web-client.ts")).WebClient(t.base, t.ca).post("/v1/auth/login", { email: alice.email, password: alice.password });
+      const login = await new WebClient(t.base, t.ca).post("/v1/auth/login", { email: alice.email, password: alice.password });
       assert.equal(login.status, 401, "the erased account cannot sign in");
     });
   });
