@@ -132,6 +132,19 @@ for (const kind of databaseKinds) {
       assert.ok(!archive.files.some((name) => name.includes(aliceDoc)), "nothing Alice created");
       const everything = (await Promise.all(archive.files.map((name) => archive.read(name)))).map((bytes) => bytes.toString("latin1")).join("");
       assert.ok(!/token_hash|code_hash|password_hash|\$argon2/.test(everything), "no hash of a secret is exported");
+      assert.deepEqual(await archive.json("documents-not-included.json"), []);
+
+      // The company's rules still apply: a suspended member's export leaves the company's files out.
+      assert.equal((await a.post(`/v1/tenants/${tenantA}/members/${bobId}/suspend`)).status, 200);
+      try {
+        const suspended = await extract((await bobClient.get("/v1/me/export")).bytes);
+        temps.push(suspended.dir);
+        assert.ok(!suspended.files.some((name) => name.startsWith("documents/")), "no company file while suspended");
+        assert.deepEqual(await suspended.json("documents-not-included.json"), [{ companyId: tenantA, reason: "account_suspended" }]);
+        assert.equal((await suspended.json("profile.json")).email, bob.email, "the personal data is still there");
+      } finally {
+        assert.equal((await a.post(`/v1/tenants/${tenantA}/members/${bobId}/reactivate`)).status, 200);
+      }
     });
 
     it("the owner exports the whole company; a member, an admin API key and another company cannot", async () => {

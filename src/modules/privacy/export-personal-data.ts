@@ -1,14 +1,18 @@
 // Everything Strongroom holds about one person, as a streamed tar archive (docs/export-format.md):
 // profile, company memberships, sessions, devices, second factors, linked sign-in identities, their
 // activity in the audit trail (sign-ins included), and the files and pages they created, every version
-// they wrote, in companies they still belong to.
+// they wrote, in companies they still belong to — only where the company's own rules (membership
+// status, address allow-list, admin second-factor rule) and the document rights let them read it now.
 import type { Kysely } from "kysely";
+import type { UserPrincipal } from "../../http/authenticate.ts";
 import type { Readable } from "node:stream";
 import type { BlobStore } from "../../store/blob-store.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 import { openUserField } from "../accounts/user-fields.ts";
+import { atLeast, documentLevelWithin, folderLevel, loadDocumentRights, type DocumentRights } from "../documents/document-access.ts";
 import { filenameContext, openVersion } from "../documents/document-content.ts";
+import { requireTenantAccess } from "../tenants/tenant-access.ts";
 import { jsonEntry, jsonLinesEntry, sequenceName, streamArchive } from "./export-archive.ts";
 import type { TarEntry } from "./tar-writer.ts";
 
@@ -20,12 +24,13 @@ const pageSize = 500;
 export const tenantNameContext = (tenantId: string) => ({ tenantId, objectType: "tenant", objectId: tenantId, objectVersion: 1, field: "name" });
 export const documentTitleContext = (tenantId: string, documentId: string) => ({ tenantId, objectType: "document", objectId: documentId, objectVersion: 1, field: "title" });
 
-export function exportPersonalData(deps: ExportDeps, userId: string): Readable {
-  return streamArchive(personalEntries(deps, userId));
+export function exportPersonalData(deps: ExportDeps, principal: UserPrincipal, clientIp: string): Readable {
+  return streamArchive(personalEntries(deps, principal, clientIp));
 }
 
-async function* personalEntries(deps: ExportDeps, userId: string): AsyncGenerator<TarEntry> {
+async function* personalEntries(deps: ExportDeps, principal: UserPrincipal, clientIp: string): AsyncGenerator<TarEntry> {
   const { db, vault } = deps;
+  const userId = principal.userId;
   const user = await db.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirstOrThrow();
   yield jsonEntry("manifest.json", { format: "strongroom-personal-export", formatVersion: exportFormatVersion, userId, createdAt: new Date().toISOString() });
   yield jsonEntry("profile.json", {
@@ -90,19 +95,26 @@ async function* personalEntries(deps: ExportDeps, userId: string): AsyncGenerato
     if (rows.length < pageSize) break;
   }
 
-  // Files and pages they created, in companies they are still an active member of.
-  for (const membership of memberships.filter((row) => row.status === "active")) {
-    yield* documentsCreatedBy(deps, membership.tenant_id, userId);
+  // Files and pages they created, where the company lets them read them now.
+  const skipped: { companyId: string; reason: string }[] = [];
+  for (const membership of memberships) {
+    const access = await requireTenantAccess(db, principal, membership.tenant_id, "view_tenant", clientIp).catch((error: { code?: string }) => {
+      skipped.push({ companyId: membership.tenant_id, reason: error.code ?? "refused" });
+      return undefined;
+    });
+    if (access) yield* documentsCreatedBy(deps, membership.tenant_id, userId, await loadDocumentRights(db, access));
   }
+  yield jsonEntry("documents-not-included.json", skipped);
 }
 
-async function* documentsCreatedBy(deps: ExportDeps, tenantId: string, userId: string): AsyncGenerator<TarEntry> {
+async function* documentsCreatedBy(deps: ExportDeps, tenantId: string, userId: string, rights: DocumentRights): AsyncGenerator<TarEntry> {
   const { db, vault } = deps;
   let after = "";
   for (;;) {
     const documents = await db.selectFrom("documents").selectAll().where("tenant_id", "=", tenantId).where("created_by", "=", userId)
       .where("id", ">", after).orderBy("id").limit(pageSize).execute();
     for (const document of documents) {
+      if (!atLeast(documentLevelWithin(rights, document.id, await folderLevel(db, tenantId, rights, document.folder_id)), "view")) continue;
       const versions = await db.selectFrom("document_versions").selectAll().where("tenant_id", "=", tenantId).where("document_id", "=", document.id)
         .where("created_by", "=", userId).where("state", "=", "complete").orderBy("version").limit(10_000).execute();
       const folder = `documents/${tenantId}/${document.id}`;

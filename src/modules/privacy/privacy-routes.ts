@@ -52,8 +52,7 @@ export async function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyR
   const today = () => new Date().toISOString().slice(0, 10);
 
   app.get("/v1/me/export", { preHandler: auth.requireUser }, async (request, reply) => {
-    const { userId } = userOf(request);
-    return sendArchive(reply, `strongroom-personal-data-${today()}.tar`, exportPersonalData(deps, userId));
+    return sendArchive(reply, `strongroom-personal-data-${today()}.tar`, exportPersonalData(deps, userOf(request), request.ip));
   });
 
   app.post<{ Body: { confirmEmail: string } }>("/v1/me/erasure", {
