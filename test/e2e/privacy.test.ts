@@ -261,6 +261,12 @@ for (const kind of databaseKinds) {
 
       assert.equal((await a.get(`/v1/tenants/${tenantA}`)).status, 404);
       assert.equal(await blobStore.stat(versionRow.blob_key), undefined, "stored objects are deleted");
+      const left: string[] = [];
+      for await (const key of blobStore.list(`t/${tenantA}/`)) left.push(key);
+      assert.deepEqual(left, [], "nothing is left under the company's prefix");
+      const others: string[] = [];
+      for await (const key of blobStore.list(`t/${tenantC}/`)) others.push(key);
+      assert.ok(others.length >= 1, "the other company's objects stay");
       const tables = (await db().introspection.getTables()).filter((table) => table.columns.some((column) => column.name === "tenant_id"));
       for (const table of tables) {
         if (table.name === "audit_records" || table.name === "sessions") continue;

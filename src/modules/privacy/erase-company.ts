@@ -1,8 +1,9 @@
 // Erasing a company: its keys are destroyed first (crypto-shredding: from that moment nothing of it
 // opens, on this database, its replicas and — once the shred list is applied — any restored backup),
 // then its stored objects and rows go. Rows are found by their tenant_id column in every table, so
-// tables added later by other modules go too. If the server stops half-way, the retention sweep
-// finishes the job (the company is on the shred list).
+// tables added later by other modules go too, and so do stored objects under the company's prefix
+// t/<tenantId>/ (the convention for every module's blobs). If the server stops half-way, the
+// retention sweep finishes the job (the company is on the shred list).
 import type { Kysely } from "kysely";
 import type { Logger } from "../../log/logger.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
@@ -48,6 +49,14 @@ export async function removeCompanyData(deps: ErasureDeps, tenantId: string): Pr
       blobsDeleted += 1;
     }
     if (objects.length < batch) break;
+  }
+
+  // Anything else a module stored for the company lives under its prefix (documents use t/<id>/d/…).
+  if (/^[a-z0-9][a-z0-9_.-]*$/.test(tenantId)) {
+    for await (const key of blobStore.list(`t/${tenantId}/`)) {
+      await blobStore.delete(key);
+      blobsDeleted += 1;
+    }
   }
 
   const tables = (await db.introspection.getTables())
