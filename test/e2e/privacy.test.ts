@@ -298,6 +298,34 @@ for (const kind of databaseKinds) {
       assert.equal(await db().selectFrom("audit_records").select("id").where("chain_id", "=", tenantA).executeTakeFirst(), undefined);
     });
 
+    it("an erasure cut off after the keys were destroyed is finished by the retention sweep", async () => {
+      const dave = { email: "dave@half.example", password: "dave stops half way 4444", name: "Dave" };
+      const { client: d, tenantId: tenantD } = await t.signUp(dave, "Half Co");
+      const documentId = await newDocument(d, tenantD, "Half");
+      await upload(d, tenantD, documentId, randomBytes(2000), 0);
+      const blobKey = (await db().selectFrom("document_versions").select("blob_key").where("tenant_id", "=", tenantD).executeTakeFirstOrThrow()).blob_key;
+      // What a node that stopped right after crypto-shredding leaves behind: unreadable rows and objects.
+      await t.vault.tenantKeys.destroy(tenantD);
+      assert.equal((await d.get(`/v1/tenants/${tenantD}/documents/${documentId}/content`)).status, 404, "nothing of it opens any more");
+      assert.equal((await d.post(`/v1/tenants/${tenantD}/documents`, { title: "new" })).status, 404, "no fresh key is made for it");
+      // An export that cannot be completed is cut off, never presented as complete, and the server carries on.
+      const cut = await d.post(`/v1/tenants/${tenantD}/export`).then((response) => response, (error: Error) => error);
+      if (!(cut instanceof Error)) {
+        const dir = await mkdtemp(join(tmpdir(), "sr-cut-"));
+        temps.push(dir);
+        await writeFile(join(dir, "cut.tar"), cut.bytes);
+        const listed = await run("tar", ["-tf", join(dir, "cut.tar")]).then((result) => result.stdout, () => "");
+        assert.ok(!listed.includes("checksums/"), "a cut-off archive never carries its closing checksums");
+      }
+      assert.equal((await c.get("/v1/auth/session")).status, 200, "the server is still serving");
+      const report = await enforceRetention({ db: db(), vault: t.vault, blobStore, now: () => new Date() });
+      assert.equal(report.erasuresFinished, 1);
+      assert.equal(await db().selectFrom("tenants").select("id").where("id", "=", tenantD).executeTakeFirst(), undefined);
+      assert.equal(await db().selectFrom("documents").select("id").where("tenant_id", "=", tenantD).executeTakeFirst(), undefined);
+      assert.equal(await blobStore.stat(blobKey), undefined);
+      assert.equal((await enforceRetention({ db: db(), vault: t.vault, blobStore, now: () => new Date() })).erasuresFinished, 0, "once is enough");
+    });
+
     it("a person who owns no company any more erases their own account", async () => {
       const erased = await a.post("/v1/me/erasure", { confirmEmail: ` ${alice.email.toUpperCase()} ` });
       assert.deepEqual([erased.status, erased.json().status], [200, "erased"], erased.text);

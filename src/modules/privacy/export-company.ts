@@ -3,9 +3,9 @@
 // the company's audit trail. Read page by page, so memory stays bounded at any company size.
 import type { Readable } from "node:stream";
 import { openUserField } from "../accounts/user-fields.ts";
-import { filenameContext, openVersion } from "../documents/document-content.ts";
+import { filenameContext } from "../documents/document-content.ts";
 import { jsonEntry, jsonLinesEntry, sequenceName, streamArchive } from "./export-archive.ts";
-import { documentTitleContext, exportFormatVersion, tenantNameContext, type ExportDeps } from "./export-personal-data.ts";
+import { documentTitleContext, exportFormatVersion, openWhenRead, tenantNameContext, type ExportDeps } from "./export-personal-data.ts";
 import { readRetention } from "./retention-settings.ts";
 import type { TarEntry } from "./tar-writer.ts";
 
@@ -94,7 +94,7 @@ async function* companyEntries(deps: ExportDeps, tenantId: string, sections: rea
       for (const row of versions) {
         yield {
           name: `${folder}/v${row.version}`, size: Number(row.size), mtime: new Date(row.created_at),
-          body: await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, undefined),
+          body: openWhenRead(deps, row),
         };
       }
     }

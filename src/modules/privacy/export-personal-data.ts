@@ -19,6 +19,12 @@ import type { TarEntry } from "./tar-writer.ts";
 export type ExportDeps = { db: Kysely<DatabaseSchema>; vault: Vault; blobStore: BlobStore };
 
 export const exportFormatVersion = 1;
+
+// A version's bytes, opened only when the archive reaches them: a stream opened early could fail
+// (an erased key, a damaged blob) before anyone listens, and its error would go unhandled.
+export async function* openWhenRead(deps: ExportDeps, row: { tenant_id: string; document_id: string; version: number; blob_key: string; sealed_size: number | string }): AsyncGenerator<Buffer> {
+  yield* await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, undefined);
+}
 const pageSize = 500;
 
 export const tenantNameContext = (tenantId: string) => ({ tenantId, objectType: "tenant", objectId: tenantId, objectVersion: 1, field: "name" });
@@ -131,7 +137,7 @@ async function* documentsCreatedBy(deps: ExportDeps, tenantId: string, userId: s
       for (const row of versions) {
         yield {
           name: `${folder}/v${row.version}`, size: Number(row.size), mtime: new Date(row.created_at),
-          body: await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, undefined),
+          body: openWhenRead(deps, row),
         };
       }
     }

@@ -35,6 +35,12 @@ const body = (properties: Record<string, unknown>, required: string[]) => ({ typ
 const nullableInteger = (maximum: number) => ({ anyOf: [{ type: "integer", minimum: 1, maximum }, { type: "null" }] });
 
 function sendArchive(reply: FastifyReply, filename: string, archive: NodeJS.ReadableStream) {
+  // A failure half-way (a blob that cannot be read or opened) ends the connection at once: the
+  // archive is then visibly cut off (no closing blocks, no last checksums), never left hanging.
+  archive.on("error", (error: Error) => {
+    reply.log.error({ err: error, event: "export_failed" }, "export stopped half-way; the archive was cut off");
+    reply.raw.destroy();
+  });
   reply.header("content-type", "application/x-tar");
   reply.header("content-disposition", `attachment; filename="${filename}"`);
   reply.header("cache-control", "no-store");
