@@ -1,7 +1,8 @@
 // Documents over HTTPS on loopback, against the real server process (dev default: SQLite, files under
 // the data directory): download throughput of a 1 GiB document next to nginx (Debian) serving the same
 // file's plaintext over HTTPS in the same run; upload throughput and the server's peak memory (VmHWM)
-// during a 2 GiB upload; folder-list latency with 100,000 documents (wrk's p99, stricter than p95).
+// during a 2 GiB upload; folder-list and search latency with 100,000 documents (wrk's p95, as the
+// targets name it, with p99 beside it). The 100,000 titles are indexed by the real blind-index code.
 // Needs nginx, curl and wrk (Debian). Uses about 7 GiB of temporary disk.
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -13,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import type { Insertable } from "kysely";
 import { openDatabase } from "../src/store/database.ts";
+import { indexDocuments } from "../src/modules/search/search-index.ts";
 import type { DocumentsTable, DocumentVersionsTable } from "../src/store/schema.ts";
 import { createVault } from "../src/vault/vault.ts";
 import { createVaultRepository } from "../src/vault/vault-repository.ts";
@@ -112,19 +114,26 @@ http { access_log off; sendfile on; client_body_temp_path ${nginxDir}; proxy_tem
     await vault.submitShare((await readFile(join(dataDir, "dev-unseal-share.txt"), "utf8")).trim());
     const userId = (await database.db.selectFrom("users").select("id").executeTakeFirstOrThrow()).id;
     const now = new Date().toISOString();
+    // Titles from a small vocabulary, so a common word matches thousands of documents and a rare one a few.
+    const vocabulary = ["invoice", "contract", "minutes", "policy", "report", "budget", "roadmap", "offer", "receipt", "memo"];
+    const rareWord = "zephyrine";
     for (let batch = 0; batch < 100; batch++) {
       const documents: Insertable<DocumentsTable>[] = [];
+      const titles: { documentId: string; title: string }[] = [];
       const versions: Insertable<DocumentVersionsTable>[] = [];
       for (let index = 0; index < 1000; index++) {
         const id = randomBytes(16).toString("hex");
+        const title = `${vocabulary[index % vocabulary.length]} ${vocabulary[(batch + index) % vocabulary.length]} ${batch}-${index}${index === 500 ? ` ${rareWord}` : ""}`;
+        titles.push({ documentId: id, title });
         documents.push({ tenant_id: tenantId, id, folder_id: null, kind: "file" as const, created_by: userId, created_at: now, updated_at: now, deleted_at: null, current_version: 1,
-          title_ciphertext: await vault.data.sealString({ tenantId, objectType: "document", objectId: id, objectVersion: 1, field: "title" }, `Document ${batch}-${index}`) });
+          title_ciphertext: await vault.data.sealString({ tenantId, objectType: "document", objectId: id, objectVersion: 1, field: "title" }, title) });
         versions.push({ tenant_id: tenantId, document_id: id, version: 1, blob_key: `t/${tenantId}/seeded/${id}`, size: 1, sealed_size: 1, content_type: "application/pdf", filename_ciphertext: null, created_by: userId, created_at: now, state: "complete" as const });
       }
       await database.db.transaction().execute(async (trx) => {
         await trx.insertInto("documents").values(documents).execute();
         for (let offset = 0; offset < versions.length; offset += 250) await trx.insertInto("document_versions").values(versions.slice(offset, offset + 250)).execute();
       });
+      await indexDocuments(database.db, vault, tenantId, titles);
     }
     await vault.seal();
     await database.close();
@@ -138,13 +147,24 @@ http { access_log off; sendfile on; client_body_temp_path ${nginxDir}; proxy_tem
     const listCookie = [...listClient.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
     const list = await runWrk(`https://localhost:${server.httpsPort}/v1/tenants/${tenantId}/folders/root?limit=100`, { seconds: 10, connections: 4, headers: { cookie: listCookie }, scriptFile: join(dir, "wrk.lua") });
     if (list.non2xx > 0) throw new Error(`${list.non2xx} listing requests were refused: the figure would be meaningless`);
-    process.stdout.write(`  list (100 of 100,000 documents): p50 ${list.p50Ms.toFixed(1)} ms, p99 ${list.p99Ms.toFixed(1)} ms, ${list.requestsPerSecond.toFixed(0)} req/s\n`);
+    process.stdout.write(`  list (100 of 100,000 documents): p50 ${list.p50Ms.toFixed(1)} ms, p95 ${list.p95Ms.toFixed(1)} ms, p99 ${list.p99Ms.toFixed(1)} ms, ${list.requestsPerSecond.toFixed(0)} req/s\n`);
+    const searchFor = async (query: string) => {
+      const figures = await runWrk(`https://localhost:${server.httpsPort}/v1/tenants/${tenantId}/search?q=${encodeURIComponent(query)}`, { seconds: 10, connections: 4, headers: { cookie: listCookie }, scriptFile: join(dir, "wrk.lua") });
+      if (figures.non2xx > 0) throw new Error(`${figures.non2xx} search requests were refused: the figure would be meaningless`);
+      process.stdout.write(`  search "${query}" (100,000 documents): p50 ${figures.p50Ms.toFixed(1)} ms, p95 ${figures.p95Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, ${figures.requestsPerSecond.toFixed(0)} req/s\n`);
+      return figures;
+    };
+    const commonSearch = await searchFor("invoice contract");
+    const rareSearch = await searchFor(rareWord.slice(0, 5));
 
     return [
       compareToReference({ name: "download 1 GiB document over HTTPS (curl, loopback)", value: ours, unit: "MB/s", reference: "nginx serving the same file's plaintext over HTTPS, same run", referenceValue: theirs, target: ">= 0.70 × reference", meets: (_v, ratio) => ratio >= 0.7 }),
       compareToReference({ name: "upload 2 GiB document over HTTPS (curl -T, loopback)", value: uploadMBps, unit: "MB/s", reference: "download figure of nginx, same run (context)", referenceValue: theirs, target: "informational (no target)", meets: () => true }),
       compareToReference({ name: "server peak RSS (VmHWM) through a 2 GiB upload", value: peakDuringUpload, unit: "MB", reference: "target ceiling", referenceValue: 200, target: "< 200 MB", meets: (value) => value < 200 }),
-      compareToReference({ name: "folder list latency, first 100 of 100,000 documents, p99 (wrk)", value: list.p99Ms, unit: "ms", reference: "target ceiling (p95)", referenceValue: 50, target: "< 50 ms", meets: (value) => value < 50 }),
+      compareToReference({ name: "folder list latency, first 100 of 100,000 documents, p95 (wrk, 4 connections)", value: list.p95Ms, unit: "ms", reference: "target ceiling", referenceValue: 50, target: "< 50 ms", meets: (value) => value < 50 }),
+      compareToReference({ name: "context: the same listing, p99", value: list.p99Ms, unit: "ms", reference: "target ceiling (p95)", referenceValue: 50, target: "informational (no target)", meets: () => true }),
+      compareToReference({ name: "search latency, two common words (thousands of matches, first 50), 100,000 documents, p95 (wrk)", value: commonSearch.p95Ms, unit: "ms", reference: "target ceiling", referenceValue: 300, target: "< 300 ms", meets: (value) => value < 300 }),
+      compareToReference({ name: "search latency, prefix of a rare word (100 matches), 100,000 documents, p95 (wrk)", value: rareSearch.p95Ms, unit: "ms", reference: "target ceiling", referenceValue: 300, target: "< 300 ms", meets: (value) => value < 300 }),
     ];
   } finally {
     nginx?.kill("SIGTERM");

@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major > 22 || (major === 22 && minor >= 18)) {
+  // Backups copy many blobs at once and each copy waits on fsync in libuv's pool (4 threads by default):
+  // more threads let those waits overlap. Read when the pool starts, i.e. at the first file operation.
+  if (process.argv[2] === "backup") process.env.UV_THREADPOOL_SIZE ??= "16";
   const { main } = await import("../src/cli/main.ts");
   process.exitCode = await main(process.argv.slice(2));
 } else {

@@ -4,10 +4,10 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 
-export type WrkFigures = { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number };
+export type WrkFigures = { requestsPerSecond: number; p50Ms: number; p95Ms: number; p99Ms: number; non2xx: number };
 
 const latencyScript = `done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"p50\\":%f,\\"p99\\":%f,\\"non2xx\\":%d}\\n", latency:percentile(50)/1000, latency:percentile(99)/1000, summary.errors.status))
+  io.write(string.format("JSON {\\"p50\\":%f,\\"p95\\":%f,\\"p99\\":%f,\\"non2xx\\":%d}\\n", latency:percentile(50)/1000, latency:percentile(95)/1000, latency:percentile(99)/1000, summary.errors.status))
 end`;
 
 export function requireWrk(): string {
@@ -25,6 +25,6 @@ export async function runWrk(url: string, options: { seconds: number; connection
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1];
   const json = /JSON (\{.*\})/.exec(stdout)?.[1];
   if (!rps || !json) throw new Error(`could not read wrk's report:\n${stdout}`);
-  const parsed = JSON.parse(json) as { p50: number; p99: number; non2xx: number };
-  return { requestsPerSecond: Number(rps), p50Ms: parsed.p50, p99Ms: parsed.p99, non2xx: parsed.non2xx };
+  const parsed = JSON.parse(json) as { p50: number; p95: number; p99: number; non2xx: number };
+  return { requestsPerSecond: Number(rps), p50Ms: parsed.p50, p95Ms: parsed.p95, p99Ms: parsed.p99, non2xx: parsed.non2xx };
 }

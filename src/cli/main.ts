@@ -7,8 +7,10 @@ import { startServer } from "../http/start-server.ts";
 import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
 import { runAuditCommand } from "./audit-commands.ts";
+import { runBackupCommand } from "./backup-commands.ts";
 import { runDevCommand } from "./dev-commands.ts";
 import { runOperatorCommand } from "./operator-commands.ts";
+import { runVerifyCommand, runVerifyKeyCommand } from "./verify-commands.ts";
 
 const usage = `usage:
   strongroom server [--port N] [--http-port N] [--host H] [--data-dir DIR] [--config FILE]
@@ -20,6 +22,12 @@ const usage = `usage:
   strongroom operator user list [--json] | user disable --username NAME
   strongroom dev outbox [--limit N] [--json]                  (dev default only: messages that were "sent")
   strongroom audit verify [--tenant ID] [--json]              (shares on stdin unless a dev share exists)
+  strongroom verify FILE.pdf --public-key KEYS [--seal SEAL.json] [--json]   (offline; exit 0 valid, 1 invalid)
+  strongroom verify-key export                                (prints KEYS: service public keys + signing certificates)
+  strongroom backup run [--continuous] [--json]              (shares on stdin unless a dev share exists)
+  strongroom backup list [--destination NAME] [--json]
+  strongroom backup verify ID [--destination NAME] [--json]
+  strongroom backup restore ID --destination NAME [--json]   (onto the configured, empty database and blob store; shares on stdin)
 common: --config FILE, --data-dir DIR (or STRONGROOM_DATA_DIR)`;
 
 const options = {
@@ -36,6 +44,10 @@ const options = {
   limit: { type: "string" },
   tenant: { type: "string" },
   username: { type: "string" },
+  "public-key": { type: "string" },
+  seal: { type: "string" },
+  continuous: { type: "boolean" },
+  destination: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -47,6 +59,8 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
       io.out(usage);
       return values.help ? 0 : 2;
     }
+    // Offline: needs no configuration, database or server.
+    if (command === "verify") return await runVerifyCommand([verb, ...rest].filter((item): item is string => item !== undefined), values, io);
     const config = loadConfig({
       file: values.config ?? process.env.STRONGROOM_CONFIG,
       env: process.env,
@@ -64,6 +78,13 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     if (command === "audit") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
       return await runAuditCommand(verb, values, config, io);
+    }
+    if (command === "verify-key") {
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      return await runVerifyKeyCommand(verb, config, io);
+    }
+    if (command === "backup") {
+      return await runBackupCommand(verb, rest, values, config, io);
     }
     if (command === "dev") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);

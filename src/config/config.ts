@@ -10,6 +10,7 @@ import { monitoringConfigSchema } from "../modules/monitoring/monitoring-config.
 import { abuseConfigSchema } from "../modules/abuse/abuse-config.ts";
 import { malwareConfigSchema } from "../modules/malware/malware-config.ts";
 import { privacyConfigSchema } from "../modules/privacy/privacy-config.ts";
+import { backupConfigSchema } from "../modules/backup/backup-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
@@ -31,6 +32,14 @@ const configSchema = z.object({
     keyFile: z.string().optional(),
   }).prefault({}).refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), {
     message: "set both tls.certFile and tls.keyFile, or neither (then a self-signed localhost certificate is made)",
+  }),
+  // The PAdES certificate (PEM, signer first, then its chain) and key for final PDFs; without them
+  // the vault makes an ECDSA P-256 key and a self-signed certificate.
+  documentSigning: z.object({
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+  }).prefault({}).refine((files) => Boolean(files.certFile) === Boolean(files.keyFile), {
+    message: "set both documentSigning.certFile and documentSigning.keyFile, or neither (then a self-signed signing certificate is made)",
   }),
   database: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("sqlite"), path: z.string().optional() }),
@@ -75,6 +84,7 @@ const configSchema = z.object({
   documents: z.object({
     maxUploadBytes: z.coerce.number().int().min(1024).max(64 * 1024 ** 3).default(250 * 1024 * 1024),
   }).prefault({}),
+  backup: backupConfigSchema,
   sessions: z.object({
     idleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(120),
     absoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
@@ -104,6 +114,8 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_PUBLIC_URL: ["server", "publicUrl"],
   STRONGROOM_TLS_CERT_FILE: ["tls", "certFile"],
   STRONGROOM_TLS_KEY_FILE: ["tls", "keyFile"],
+  STRONGROOM_DOCUMENT_SIGNING_CERT_FILE: ["documentSigning", "certFile"],
+  STRONGROOM_DOCUMENT_SIGNING_KEY_FILE: ["documentSigning", "keyFile"],
   STRONGROOM_DATABASE_URL: ["database", "url"],
   STRONGROOM_DATABASE_SSLMODE: ["database", "sslmode"],
   STRONGROOM_DATABASE_CA_FILE: ["database", "caFile"],

@@ -2,6 +2,7 @@
 
 export type ErrorCode =
   | "bad_request"
+  | "seal_input_invalid"
   | "invalid_json"
   | "validation_failed"
   | "payload_too_large"
@@ -64,6 +65,14 @@ export type ErrorCode =
   | "pin_required"
   | "pin_invalid"
   | "pin_locked"
+  | "not_your_turn"
+  | "consent_required"
+  | "fields_incomplete"
+  | "signing_closed"
+  | "backup_failed"
+  | "backup_corrupt"
+  | "backup_busy"
+  | "restore_target_not_empty"
   | "confirmation_mismatch";
 
 export class AppError extends Error {

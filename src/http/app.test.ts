@@ -78,6 +78,8 @@ describe("HTTPS application", () => {
     await postJson(`${base}/v1/sys/unseal`, ca, { share: shares[1] });
     const opened = await postJson(`${base}/v1/sys/unseal`, ca, { share: shares[2] });
     assert.deepEqual(opened.json(), { initialized: true, sealed: false, threshold: 2, shares: 3, progress: 0 });
+    // Unsealing also makes (or loads) the PAdES signing identity, so a problem shows now, not at a seal.
+    assert.equal((await test.database.db.selectFrom("document_signing_keys").select("id").execute()).length, 1);
     assert.equal((await httpsRequest(`${base}/v1/sys/health`, { ca })).status, 200);
     assert.equal((await httpsRequest(`${base}/v1/documents`, { ca })).status, 200);
   });

@@ -28,6 +28,13 @@ import { registerDocumentRoutes } from "../modules/documents/document-routes.ts"
 import { registerSharingRoutes } from "../modules/sharing/sharing-routes.ts";
 import { indexStoredDocument, removeFromIndex } from "../modules/search/search-index.ts";
 import { registerSearchRoutes } from "../modules/search/search-routes.ts";
+import { registerSigningRoutes } from "../modules/signing/signing-routes.ts";
+import { registerSignerRoutes } from "../modules/signing/signer-routes.ts";
+import type { SealSignedDocument, SigningDeps } from "../modules/signing/signing-deps.ts";
+import { startSigningSchedule } from "../modules/signing/run-signing-schedule.ts";
+import { queueSigningEvent, type WebhookDeps } from "../modules/signing/signing-webhooks.ts";
+import { registerSigningWebhookRoutes } from "../modules/signing/signing-webhook-routes.ts";
+import { cancelRequestsOfRemovedDocument } from "../modules/signing/cancel-signature-request.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
 import { registerPrivacyRoutes } from "../modules/privacy/privacy-routes.ts";
 import type { CompanyExportSection } from "../modules/privacy/export-company.ts";
@@ -40,6 +47,8 @@ import { createSignInAccountLookups } from "../modules/abuse/sign-in-accounts.ts
 import { handleError, handleNotFound } from "./error-mapping.ts";
 import { createAddressFilter } from "./ip-filter.ts";
 import { registerSysRoutes } from "./routes/sys-routes.ts";
+import { registerVerifyRoutes } from "../modules/seals/verify-routes.ts";
+import { sealSignedDocument } from "../modules/seals/seal-signed-document.ts";
 import { addSecurityHeaders } from "./security-headers.ts";
 import { type CertificateSource, tlsServerOptions } from "./tls-options.ts";
 
@@ -67,6 +76,16 @@ export type AppOptions = {
   web?: WebAppOptions;
   /** GDPR: the sub-processors register shown to companies, and sections other modules add to company exports. */
   privacy?: { subProcessors: readonly SubProcessor[]; companyExportSections?: readonly CompanyExportSection[] };
+  /** Signature requests: how often the reminder/expiry schedule runs (off when absent); tests may wrap the seal. */
+  signing?: {
+    /** Defaults to modules/seals' sealSignedDocument. */
+    sealSignedDocument?: SealSignedDocument | undefined;
+    scheduleEveryMs?: number | undefined;
+    /** Test-only: loopback receivers and their CA. Never set from configuration. */
+    webhooks?: { allowLoopback?: boolean; trustedCa?: Buffer; timeoutMs?: number };
+  };
+  /** Public seal verification: the largest PDF accepted by POST /v1/verify. */
+  verify?: { maxPdfBytes?: number };
   /** Sign-in with Google, Microsoft or another OpenID Connect issuer. */
   oidc?: { providers: readonly OidcProviderConfig[]; fetch?: typeof fetch };
 };
@@ -130,13 +149,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await registerTenantRoutes(app, options.identity, authenticator, detectors ? detectors.notePermissionChange : undefined);
     await registerSecondFactorRoutes(app, options.identity, authenticator);
     if (options.documents) {
+      // Set below, once the signing dependencies exist: a purged document cancels its open requests.
+      let signingForRemovals: SigningDeps | undefined;
       await registerDocumentRoutes(app, {
         db: options.identity.db,
         vault: options.vault,
         ...options.documents,
         onDownload: options.monitoring ? options.monitoring.detectors.noteDownload : undefined,
         onChanged: (tenantId, documentId) => indexStoredDocument({ db: options.identity!.db, vault: options.vault, blobStore: options.documents!.blobStore }, tenantId, documentId),
-        onRemoved: (tenantId, documentId) => removeFromIndex(options.identity!.db, tenantId, documentId),
+        onRemoved: async (tenantId, documentId) => {
+          await removeFromIndex(options.identity!.db, tenantId, documentId);
+          if (signingForRemovals) await cancelRequestsOfRemovedDocument(signingForRemovals, tenantId, documentId);
+        },
         onMalware: (tenantId, principalId, ip, signature) =>
           options.identity!.events.emit({ type: "malware_detected", tenantId, ip, userId: principalId, details: { signature } }),
       }, authenticator);
@@ -149,6 +173,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
         onDownload: options.monitoring?.detectors.noteDownload,
       }, authenticator);
+      const hookOptions = options.signing?.webhooks;
+      const webhooks: WebhookDeps = {
+        db: identity.db, vault: options.vault, log: options.logger,
+        transport: { timeoutMs: hookOptions?.timeoutMs ?? 10_000, policy: { allowLoopback: hookOptions?.allowLoopback === true } },
+        ca: hookOptions?.trustedCa ? [hookOptions.trustedCa.toString("utf8")] : undefined,
+      };
+      const signing: SigningDeps = {
+        db: identity.db, vault: options.vault, messages: identity.messages, blobStore: options.documents.blobStore,
+        get publicUrl() {
+          return identity.publicUrl;
+        },
+        sealSignedDocument: options.signing?.sealSignedDocument ?? ((input) => sealSignedDocument({ db: identity.db, vault: options.vault }, input)),
+        audit: options.audit, log: options.logger,
+        // A webhook that cannot be queued never fails the step it reports.
+        onRequestEvent: (event) => queueSigningEvent(webhooks, event).catch((error: unknown) => options.logger.error({ err: error }, "signing webhook event not queued")),
+        webhooks,
+        onSealFailure: (tenantId, requestId) => identity.events.emit({ type: "seal_failure", tenantId, details: { signatureRequestId: requestId } }),
+      };
+      signingForRemovals = signing;
+      await registerSigningRoutes(app, signing, authenticator);
+      await registerSignerRoutes(app, signing);
+      await registerSigningWebhookRoutes(app, webhooks, authenticator);
+      if (options.signing?.scheduleEveryMs) {
+        const schedule = startSigningSchedule(signing, options.signing.scheduleEveryMs);
+        app.addHook("onClose", async () => schedule.stop());
+      }
       await registerSupportAccessRoutes(app, { db: options.identity.db, vault: options.vault, blobStore: options.documents.blobStore },
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
       await registerPrivacyRoutes(app, {
@@ -158,6 +208,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }, authenticator);
     }
     await registerAuditRoutes(app, options.identity, authenticator);
+    registerVerifyRoutes(app, { db: options.identity.db, vault: options.vault, ...(options.verify ?? {}) });
     if (options.monitoring) {
       await registerMonitoringRoutes(app, { db: options.identity.db, vault: options.vault, alerts: options.monitoring.alerts }, authenticator);
     }

@@ -52,6 +52,7 @@ const statusByCode: Record<ErrorCode, number> = {
   range_not_satisfiable: 416,
   decrypt_failed: 422,
   stream_truncated: 422,
+  seal_input_invalid: 422,
   too_many_requests: 429,
   internal_error: 500,
   audit_unavailable: 503,
@@ -68,6 +69,14 @@ const statusByCode: Record<ErrorCode, number> = {
   pin_required: 401,
   pin_invalid: 401,
   pin_locked: 403,
+  not_your_turn: 409,
+  consent_required: 409,
+  fields_incomplete: 400,
+  signing_closed: 409,
+  backup_failed: 502,
+  backup_corrupt: 422,
+  backup_busy: 409,
+  restore_target_not_empty: 409,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

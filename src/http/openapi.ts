@@ -44,7 +44,7 @@ export function buildDocument(operations: Operation[], version: string) {
       operationId: `${operation.method}${path.replace(/[^A-Za-z0-9]+/g, "_")}`,
       tags: [path.split("/")[2] ?? "root"],
       ...(parameters.length ? { parameters } : {}),
-      ...(schema.body ? { requestBody: { required: true, content: { "application/json": { schema: schema.body } } } } : {}),
+      ...(schema.body ? { requestBody: { required: true, content: requestContentOf(schema.body) } } : {}),
       responses,
       ...(operation.secured ? { security: [{ session: [] }, { apiKey: [] }] } : {}),
     };
@@ -63,4 +63,13 @@ export function buildDocument(operations: Operation[], version: string) {
       },
     },
   };
+}
+
+// A body schema is JSON, or (Fastify's per-type form) `{ content: { "<type>": { schema } } }`.
+function requestContentOf(body: unknown): Record<string, { schema: unknown }> {
+  const perType = (body as { content?: Record<string, { schema?: unknown }> }).content;
+  if (perType && typeof perType === "object" && Object.values(perType).every((entry) => typeof entry === "object" && entry !== null && "schema" in entry)) {
+    return Object.fromEntries(Object.entries(perType).map(([type, entry]) => [type, { schema: entry.schema }]));
+  }
+  return { "application/json": { schema: body } };
 }

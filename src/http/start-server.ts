@@ -26,7 +26,9 @@ import { createMalwareScanner } from "../modules/malware/create-malware-scanner.
 import { createScanningPassThrough } from "../modules/malware/scanning-pass-through.ts";
 import { defaultWebDistDir } from "./web-app.ts";
 import { startRetentionTimer } from "../modules/privacy/enforce-retention.ts";
+import { openBackupDestinations, recordShreddedTenant, shreddedKeyOwnerName } from "../modules/backup/backup-destinations.ts";
 import { createRedirectServer } from "./redirect-server.ts";
+import { startBackupSchedule } from "../modules/backup/backup-schedule.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
 
 export type RunningServer = { runtime: Runtime; httpsPort: number; httpPort: number; stop(): Promise<void> };
@@ -36,6 +38,8 @@ export async function startServer(config: Config, log: Logger, version: string):
   const certificate = await certificateFor(config);
   const runtime = await openRuntime(config);
   if (config.devUnsealEnabled) await devUnseal(runtime.vault, config.dataDir, log);
+  // Make (dev default) or load the PAdES signing identity now, so a problem shows at start-up.
+  if (!runtime.vault.isSealed()) await runtime.vault.documentSigningKey.identity();
   const scanner = createMalwareScanner(config.malware);
   await scanner?.ping().catch((error: unknown) => log.error({ err: error }, "clamd does not answer: uploads are refused until it does"));
   const abandoned = await removeAbandonedUploads(runtime.database.db, runtime.blobStore);
@@ -85,6 +89,7 @@ export async function startServer(config: Config, log: Logger, version: string):
     },
     monitoring: { metrics, alerts, detectors },
     privacy: { subProcessors: config.privacy.subProcessors },
+    signing: { scheduleEveryMs: 60_000 },
     audit: createAuditTrail({
       db: runtime.database.db,
       vault: runtime.vault,
@@ -104,8 +109,12 @@ export async function startServer(config: Config, log: Logger, version: string):
     redirect.listen(config.server.httpPort, config.server.host, () => resolve());
   });
   const httpPort = (redirect.address() as AddressInfo).port;
-  const retention = startRetentionTimer({ db: runtime.database.db, vault: runtime.vault, blobStore: runtime.blobStore, log, now: () => new Date() },
-    config.privacy.retentionSweepMinutes * 60_000);
+  const shredDestinations = openBackupDestinations(config.backup.destinations);
+  const retention = startRetentionTimer({
+    db: runtime.database.db, vault: runtime.vault, blobStore: runtime.blobStore, log, now: () => new Date(),
+    recordShredded: shredDestinations.length === 0 ? undefined : (keyOwner, shreddedAt) => recordShreddedTenant(shredDestinations, shreddedKeyOwnerName(keyOwner), new Date(shreddedAt)),
+  }, config.privacy.retentionSweepMinutes * 60_000);
+  const backups = startBackupSchedule(runtime, log);
   log.info({ event: "listening", httpsPort, httpPort, sealed: runtime.vault.isSealed() }, `Strongroom listening on https://localhost:${httpsPort}`);
 
   return {
@@ -115,6 +124,8 @@ export async function startServer(config: Config, log: Logger, version: string):
     async stop() {
       stopWatching();
       retention.stop();
+      for (const destination of shredDestinations) destination.close();
+      await backups.stop();
       await closeHttp(redirect);
       await app.close();
       await alerts.close();

@@ -10,10 +10,15 @@ import { openDatabase, type Database, type DatabaseConfig } from "../store/datab
 import { migrateToLatest } from "../store/migrate.ts";
 import { createVault, type Vault } from "../vault/vault.ts";
 import { createVaultRepository } from "../vault/vault-repository.ts";
+import { readDocumentSigningFiles } from "../vault/document-signing-key.ts";
 
 export type Runtime = { config: Config; database: Database; blobStore: BlobStore; vault: Vault; close(): Promise<void> };
 
 export async function openRuntime(config: Config): Promise<Runtime> {
+  // A missing, mismatched, expired or unusable signing certificate stops start-up here, not a signature request at completion.
+  const documentSigning = config.documentSigning.certFile && config.documentSigning.keyFile
+    ? readDocumentSigningFiles(config.documentSigning.certFile, config.documentSigning.keyFile)
+    : undefined;
   const database = await openDatabase(databaseConfigOf(config));
   try {
     await migrateToLatest(database);
@@ -25,7 +30,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await database.close();
     throw error;
   });
-  const vault = createVault(createVaultRepository(database.db));
+  const vault = createVault(createVaultRepository(database.db), documentSigning ? { documentSigning } : {});
   return {
     config,
     database,
@@ -39,7 +44,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
 }
 
 // A wrong bucket or credential is a start-up error, not a failure at the first upload.
-async function openBlobStore(config: Config): Promise<BlobStore> {
+export async function openBlobStore(config: Config): Promise<BlobStore> {
   const store = config.blobStore;
   if (store.kind === "fs") {
     const files = createFileBlobStore(config.blobDirectory);

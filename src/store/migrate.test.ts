@@ -18,7 +18,10 @@ const auditTables = ["audit_chain_heads", "audit_checkpoints", "audit_records", 
 const alertTables = ["alert_channels", "alert_deliveries"];
 const documentTables = ["document_versions", "documents", "folders", "grants", "search_tokens"];
 const sharingTables = ["document_shares", "support_access_grants"];
-const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables, ...sharingTables].sort();
+const signingTables = ["signature_evidence", "signature_fields", "signature_recipients", "signature_requests", "signing_webhook_deliveries", "signing_webhooks"];
+const sealTables = ["document_signing_keys", "seals", "transparency_log", "transparency_tree_heads"];
+const backupTables = ["backup_blob_digests", "backup_leases"];
+const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables, ...sharingTables, ...sealTables, ...signingTables, ...backupTables].sort();
 const now = "2025-01-01T00:00:00.000Z";
 
 for (const kind of databaseKinds) {

@@ -385,6 +385,155 @@ export type SupportAccessGrantsTable = {
   revoked_by: string | null;
 };
 
+// A request to sign one version of a PDF document; the final PDF and the seal once completed.
+export type SignatureRequestStatus = "draft" | "sent" | "completed" | "cancelled" | "declined" | "expired";
+export type SignatureRequestsTable = {
+  tenant_id: string;
+  id: string;
+  document_id: string;
+  document_version: number;
+  created_by: string;
+  title_ciphertext: Uint8Array;
+  message_ciphertext: Uint8Array | null;
+  signing_order: "parallel" | "sequential";
+  status: SignatureRequestStatus;
+  expires_at: string;
+  reminder_days: number | null;
+  created_at: string;
+  sent_at: string | null;
+  /** When it was completed, cancelled, declined or expired. */
+  finished_at: string | null;
+  final_blob_key: string | null;
+  final_size: number | null;
+  final_sealed_size: number | null;
+  seal_sha256: string | null;
+  seal_ciphertext: Uint8Array | null;
+};
+
+export type SignatureRecipientRole = "signer" | "approver" | "viewer";
+export type SignatureRecipientStatus = "waiting" | "sent" | "signed" | "declined" | "cc";
+// One recipient: contact details sealed; link token and PIN only as keyed hashes.
+export type SignatureRecipientsTable = {
+  tenant_id: string;
+  id: string;
+  request_id: string;
+  role: SignatureRecipientRole;
+  order_index: number;
+  status: SignatureRecipientStatus;
+  contact_ciphertext: Uint8Array;
+  token_hash: string | null;
+  pin_hash: string | null;
+  pin_failures: Generated<number>;
+  locked_at: string | null;
+  notified_at: string | null;
+  reminded_at: string | null;
+  consent_at: string | null;
+  signed_at: string | null;
+  declined_at: string | null;
+  decline_reason_ciphertext: Uint8Array | null;
+  signed_ip: string | null;
+  signed_user_agent: string | null;
+};
+
+export type SignatureFieldsTable = {
+  tenant_id: string;
+  id: string;
+  request_id: string;
+  recipient_id: string;
+  kind: "signature" | "initials" | "date" | "text" | "checkbox";
+  page: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  required: number;
+  value_ciphertext: Uint8Array | null;
+};
+
+export type SignatureEvidenceTable = {
+  tenant_id: string;
+  id: string;
+  request_id: string;
+  recipient_id: string | null;
+  event: string;
+  at: string;
+  ip: string | null;
+  user_agent: string | null;
+};
+
+export type SigningWebhooksTable = {
+  tenant_id: string;
+  id: string;
+  url_ciphertext: Uint8Array;
+  secret_ciphertext: Uint8Array;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+};
+
+export type SigningWebhookDeliveriesTable = {
+  tenant_id: string;
+  id: string;
+  webhook_id: string;
+  event: string;
+  payload_ciphertext: Uint8Array;
+  attempts: Generated<number>;
+  status: "pending" | "delivered" | "failed";
+  next_attempt_at: string | null;
+  last_http_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+};
+
+// Generated PAdES signing identities (dev default); operator-supplied ones live in files.
+export type DocumentSigningKeysTable = {
+  id: string;
+  certificate_pem: string;
+  private_key_ciphertext: Uint8Array;
+  not_after: string;
+  created_at: string;
+  retired_at: string | null;
+};
+
+export type TransparencyLogTable = {
+  log_index: number;
+  leaf_hash: string;
+  appended_at: string;
+};
+
+export type TransparencyTreeHeadsTable = {
+  tree_size: number;
+  root_hash: string;
+  signed_at: string;
+  key_id: string;
+  signature: string;
+};
+
+export type SealsTable = {
+  tenant_id: string;
+  request_id: string;
+  sha256: string;
+  cms_sha256: string;
+  log_index: number;
+  sealed_at: string;
+  record_ciphertext: Uint8Array;
+};
+
+export type BackupBlobDigestsTable = {
+  store_key: string;
+  size: number;
+  sha256: string;
+  recorded_at: string;
+};
+
+export type BackupLeasesTable = {
+  name: string;
+  holder: string | null;
+  expires_at: string | null;
+  last_slot: string | null;
+};
+
 // Key owners whose keys were destroyed (crypto-shredding): a restored older copy destroys them again.
 export type VaultShreddedKeyOwnersTable = { key_owner: string; shredded_at: string };
 
@@ -398,6 +547,18 @@ export type DatabaseSchema = {
   vault_shredded_key_owners: VaultShreddedKeyOwnersTable;
   tenant_retention: TenantRetentionTable;
   audit_prune_anchors: AuditPruneAnchorsTable;
+  document_signing_keys: DocumentSigningKeysTable;
+  transparency_log: TransparencyLogTable;
+  transparency_tree_heads: TransparencyTreeHeadsTable;
+  seals: SealsTable;
+  signature_requests: SignatureRequestsTable;
+  signature_recipients: SignatureRecipientsTable;
+  signature_fields: SignatureFieldsTable;
+  signature_evidence: SignatureEvidenceTable;
+  signing_webhooks: SigningWebhooksTable;
+  signing_webhook_deliveries: SigningWebhookDeliveriesTable;
+  backup_blob_digests: BackupBlobDigestsTable;
+  backup_leases: BackupLeasesTable;
   document_shares: DocumentSharesTable;
   support_access_grants: SupportAccessGrantsTable;
   search_tokens: SearchTokensTable;

@@ -33,3 +33,8 @@ export function unwrapKey(wrappingKey: Buffer, associatedData: string, wrapped: 
 export function newKey(): Buffer {
   return randomBytes(32);
 }
+
+/** The associated data of the root key's wrap under the unseal key (shared by the vault and backup restore). */
+export function rootKeyAssociatedData(installationId: string): string {
+  return `strongroom/root-key/v1/${installationId}`;
+}

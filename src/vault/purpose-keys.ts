@@ -1,7 +1,7 @@
 // Keys for keyed hashes, derived from the root key per purpose (HKDF-SHA256): blind indexes for
 // lookups of encrypted values, hashes of tokens, codes and API secrets, and signed cookies. They
 // survive rekey (same root key) and a stolen database alone cannot test guesses against them.
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, timingSafeEqual, type KeyObject } from "node:crypto";
 
 export type MacPurpose =
   | "email-index"
@@ -19,11 +19,13 @@ export function derivePurposeKey(rootKey: Buffer, installationId: string, purpos
   return Buffer.from(hkdfSync("sha256", rootKey, installationId, `strongroom/purpose-key/v1/${purpose}`, 32));
 }
 
-export function computeMac(key: Buffer, data: string | Uint8Array): string {
+// A KeyObject is ~4x cheaper per HMAC than a Buffer key (Node probes a Buffer for KeyObject/CryptoKey and
+// builds throw-away TypeErrors first); the vault keeps both and zeroes the Buffer on seal.
+export function computeMac(key: Buffer | KeyObject, data: string | Uint8Array): string {
   return createHmac("sha256", key).update(data).digest("base64url");
 }
 
-export function macMatches(key: Buffer, data: string | Uint8Array, mac: string): boolean {
+export function macMatches(key: Buffer | KeyObject, data: string | Uint8Array, mac: string): boolean {
   const expected = Buffer.from(computeMac(key, data), "utf8");
   const given = Buffer.from(mac, "utf8");
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -1,15 +1,17 @@
 // The barrier: a vault starts sealed and holds no keys until a threshold of custodian shares opens
 // the root key. Everything below it (database, blob stores) only ever sees ciphertext.
-import { randomUUID } from "node:crypto";
+import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { AppError } from "../errors/app-error.ts";
 import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring, zeroKeyring, type Keyring } from "./keyring.ts";
-import { newKey, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { newKey, rootKeyAssociatedData, unwrapKey, wrapKey } from "./key-wrap.ts";
+import { deriveBackupKeys, type BackupKeys, type BackupSealHeader } from "./backup-keys.ts";
 import { computeMac, derivePurposeKey, macMatches, type MacPurpose } from "./purpose-keys.ts";
 import { createTenantData } from "./tenant-data.ts";
 import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
 import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
 import type { SealConfig, VaultRepository } from "./vault-repository.ts";
 import { createServiceSigningKey } from "./service-signing-key.ts";
+import { createDocumentSigningKey, type DocumentSigningFiles } from "./document-signing-key.ts";
 
 export type SealStatus = {
   initialized: boolean;
@@ -21,9 +23,13 @@ export type SealStatus = {
   keyringTerm: number | undefined;
 };
 
-export type VaultOptions = { tenantKeyLimits?: TenantKeyLimits };
+export type VaultOptions = {
+  tenantKeyLimits?: TenantKeyLimits;
+  /** The operator's PAdES certificate and key (already checked); without them the vault makes its own. */
+  documentSigning?: DocumentSigningFiles;
+};
 
-type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number; purposeKeys: Map<MacPurpose, Buffer> };
+type Unsealed = { rootKey: Buffer; keyring: Keyring; keyringRevision: number; purposeKeys: Map<MacPurpose, { bytes: Buffer; keyObject: KeyObject }> };
 
 export function createVault(repository: VaultRepository, options: VaultOptions = {}) {
   let sealConfig: SealConfig | undefined;
@@ -116,14 +122,15 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     };
   }
 
-  function purposeKey(purpose: MacPurpose): Buffer {
+  function purposeKey(purpose: MacPurpose): KeyObject {
     const state = requireUnsealedState();
     let key = state.purposeKeys.get(purpose);
     if (!key) {
-      key = derivePurposeKey(state.rootKey, sealConfig!.installationId, purpose);
+      const bytes = derivePurposeKey(state.rootKey, sealConfig!.installationId, purpose);
+      key = { bytes, keyObject: createSecretKey(bytes) };
       state.purposeKeys.set(purpose, key);
     }
-    return key;
+    return key.keyObject;
   }
 
   const guardedTenantKeys = {
@@ -157,6 +164,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 
   const data = createTenantData(guardedTenantKeys);
   const serviceKey = createServiceSigningKey(repository.db, () => data);
+  const documentSigningKey = createDocumentSigningKey(repository.db, () => data, options.documentSigning);
 
   return {
     async status(): Promise<SealStatus> {
@@ -237,8 +245,9 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
         pendingShares = [];
         tenantKeys.forgetAll();
         serviceKey.forget();
+        documentSigningKey.forget();
         if (unsealed) {
-          for (const key of unsealed.purposeKeys.values()) key.fill(0);
+          for (const key of unsealed.purposeKeys.values()) key.bytes.fill(0);
           unsealed.rootKey.fill(0);
           zeroKeyring(unsealed.keyring);
           unsealed = undefined;
@@ -304,6 +313,17 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       requireUnsealedState();
     },
 
+    // Keys for sealing backup parts and binding manifests (see backup-keys.ts); the caller forgets them.
+    backupKeys(): BackupKeys {
+      return deriveBackupKeys(requireUnsealedState().rootKey, sealConfig!.installationId);
+    },
+
+    // The seal record a backup carries so that the custodians' shares alone can open it.
+    async backupSealHeader(): Promise<BackupSealHeader> {
+      const config = await requireSealConfig();
+      return { installationId: config.installationId, threshold: config.threshold, shareCount: config.shareCount, rootKeyCiphertext: config.rootKeyCiphertext };
+    },
+
     // Keyed hash for lookups and for storing tokens, codes and secrets only as hashes.
     mac(purpose: MacPurpose, data: string | Uint8Array): string {
       return computeMac(purposeKey(purpose), data);
@@ -321,11 +341,10 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
 
     // The service's Ed25519 signing key (audit checkpoints, document seals).
     serviceKey,
+
+    // The PAdES key and certificate that sign final PDFs.
+    documentSigningKey,
   };
 }
 
 export type Vault = ReturnType<typeof createVault>;
-
-function rootKeyAssociatedData(installationId: string): string {
-  return `strongroom/root-key/v1/${installationId}`;
-}

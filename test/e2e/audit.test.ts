@@ -14,6 +14,11 @@ import { createAuditTrail, isAuditedRoute } from "../../src/modules/audit/audit-
 import { verifyAuditChains } from "../../src/modules/audit/verify-audit-chain.ts";
 import { createIdentityDeps } from "../../src/modules/auth/identity-deps.ts";
 import { createSmtpSender } from "../../src/modules/messages/smtp-sender.ts";
+import { createAlertDispatcher } from "../../src/modules/monitoring/alert-dispatcher.ts";
+import { createDetectors } from "../../src/modules/monitoring/detectors.ts";
+import { createMetrics } from "../../src/modules/monitoring/metrics.ts";
+import { createSecurityEvents } from "../../src/modules/monitoring/security-events.ts";
+import { createFileBlobStore } from "../../src/store/blob-store-fs.ts";
 import { ensureSelfSignedCertificate } from "../../src/vault/self-signed-certificate.ts";
 import { createVault, type Vault } from "../../src/vault/vault.ts";
 import { createVaultRepository } from "../../src/vault/vault-repository.ts";
@@ -50,13 +55,19 @@ for (const kind of databaseKinds) {
       const { shares } = await vault.initialize(1, 1);
       await vault.submitShare(shares[0]!);
       const log = createLogger({ level: "silent" });
+      const messages = createSmtpSender({ kind: "smtp", host: "127.0.0.1", port: mail.port, secure: false, requireTls: false, from: "s@test.example" });
+      // Every capability the server wires (documents, sharing, search, support access, monitoring, OIDC),
+      // so the walk below covers the whole route table.
+      const events = createSecurityEvents();
+      const metrics = createMetrics({ processMetrics: false });
+      const alerts = createAlertDispatcher({ db: db(), vault, messages, events, log, metrics, operatorConfig: {} });
       app = await buildApp({
         vault, logger: log, certificate, bodyLimitBytes: 64 * 1024, trustedProxies: [],
         operatorCidrs: ["10.0.0.0/8"], version: "test",
-        identity: createIdentityDeps({
-          db: db(), vault, publicUrl: "https://localhost",
-          messages: createSmtpSender({ kind: "smtp", host: "127.0.0.1", port: mail.port, secure: false, requireTls: false, from: "s@test.example" }),
-        }),
+        identity: createIdentityDeps({ db: db(), vault, publicUrl: "https://localhost", messages }),
+        documents: { blobStore: createFileBlobStore(join(dir, "blobs")), maxUploadBytes: 1024 * 1024 },
+        monitoring: { metrics, alerts, detectors: createDetectors({ events, massDownload: { limit: 1000, windowMs: 60_000 } }) },
+        oidc: { providers: [] },
         audit: createAuditTrail({ db: db(), vault, log, copyFile: join(dir, "audit.jsonl"), checkpointEvery: 5 }),
       });
       await app.listen({ host: "127.0.0.1", port: 0 });
@@ -86,6 +97,10 @@ for (const kind of databaseKinds) {
       const routes = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path })));
       const audited = routes.filter((route) => isAuditedRoute(route.path.replace(/\{(\w+)\}/g, ":$1")));
       assert.ok(audited.length >= 25, `the walk covers the route table (${audited.length} routes)`);
+      for (const path of ["/v1/tenants/{tenantId}/documents/{id}/content", "/v1/tenants/{tenantId}/search", "/v1/tenants/{tenantId}/alert-channels", "/v1/tenants/{tenantId}/support-access",
+        "/v1/tenants/{tenantId}/signature-requests", "/v1/tenants/{tenantId}/signing-webhooks", "/v1/sign/{token}/pin", "/v1/sign/{token}/sign"]) {
+        assert.ok(audited.some((route) => route.path === path), `the walk includes ${path}`);
+      }
       // Ending the session last keeps the walker signed in.
       audited.sort((a, b) => Number(a.path.endsWith("/logout")) - Number(b.path.endsWith("/logout")));
       for (const route of audited) {
@@ -185,6 +200,30 @@ for (const kind of databaseKinds) {
       );
       assert.ok(forged.some((problem) => problem.includes("invalid signature")), forged.join("; "));
       assert.deepEqual((await verifyAuditChains(db(), vault, chain))[0]!.problems, [], "restored: intact again");
+    });
+
+    it("with the trail unwritable, a document download is refused and nothing of it is returned", async () => {
+      const marker = `AUDIT-DOWNLOAD-MARKER-${kind}`;
+      const documentId = (await olivia.post(`/v1/tenants/${tenantId}/documents`, { title: "audited download" })).json().id as string;
+      const uploaded = await olivia.request("PUT", `/v1/tenants/${tenantId}/documents/${documentId}/content?baseVersion=0`, Buffer.from(`${marker} body`), { "x-content-type": "text/plain" });
+      assert.equal(uploaded.status, 201, uploaded.text);
+      const contentPath = `/v1/tenants/${tenantId}/documents/${documentId}/content`;
+      assert.ok((await olivia.get(contentPath)).text.includes(marker), "readable while the trail is writable");
+      const block = kind === "sqlite"
+        ? [sql`CREATE TRIGGER audit_block_download BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'audit store read-only'); END`]
+        : [sql`CREATE FUNCTION audit_block_download() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit store read-only'; END $$ LANGUAGE plpgsql`,
+          sql`CREATE TRIGGER audit_block_download BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION audit_block_download()`];
+      for (const statement of block) await statement.execute(db());
+      try {
+        const refused = await olivia.get(contentPath);
+        assert.deepEqual([refused.status, refused.json().error], [503, "audit_unavailable"]);
+        assert.ok(!refused.text.includes(marker), "no document bytes in the answer");
+        const ranged = await olivia.request("GET", contentPath, undefined, { range: "bytes=0-9" });
+        assert.equal(ranged.status, 503);
+        assert.ok(!ranged.text.includes(marker.slice(0, 10)), "no bytes of a ranged read either");
+      } finally {
+        await sql`DROP TRIGGER audit_block_download${kind === "postgres" ? sql` ON audit_records` : sql``}`.execute(db());
+      }
     });
 
     it("with the trail unwritable, a data read is refused and nothing is returned", async () => {

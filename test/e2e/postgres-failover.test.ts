@@ -51,7 +51,7 @@ describe("PostgreSQL failover to a promoted synchronous replica", { skip: postgr
     const primary = await nodeDatabase(cluster.url(cluster.primaryPort, "strongroom"));
     databases.push(primary);
     await migrateToLatest(primary.database);
-    node1 = await startTestApp("postgres", async () => ({ documents: { blobStore: blobStore(), maxUploadBytes: 1024 * 1024 } }), { database: primary });
+    node1 = await startTestApp("postgres", async () => ({ documents: { blobStore: blobStore(), maxUploadBytes: 1024 * 1024 } }), { test: primary, keepDatabase: true });
     const { client, tenantId } = await node1.signUp(owner, "Failover Co");
 
     // Writes run on their own while the primary is stopped under them.
@@ -88,7 +88,7 @@ describe("PostgreSQL failover to a promoted synchronous replica", { skip: postgr
     databases.push(replica);
     // Node 2 is the same code with the replica's URL, unsealed by the custodian's share.
     node2 = await startTestApp("postgres", async () => ({ documents: { blobStore: blobStore(), maxUploadBytes: 1024 * 1024 } }),
-      { database: replica, shares: node1.shares!, mail: node1.mail });
+      { test: replica, shares: node1.shares!, keepDatabase: true, mail: node1.mail });
     const moved = new WebClient(node2.base, node2.ca);
     for (const [name, value] of client.cookies) moved.cookies.set(name, value);
     moved.csrfToken = client.csrfToken;

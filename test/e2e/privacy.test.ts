@@ -291,8 +291,10 @@ for (const kind of databaseKinds) {
       assert.deepEqual([record.actor_id, JSON.parse(record.details).keysDestroyed >= 1], [aliceId, true], "the erasure is in the company's audit trail");
 
       // The sweep drops the erased company's audit chain once the erasure's own record is complete.
-      const soon = await enforceRetention({ db: db(), vault: t.vault, blobStore, now: () => new Date() });
+      const recorded: string[] = [];
+      const soon = await enforceRetention({ db: db(), vault: t.vault, blobStore, now: () => new Date(), recordShredded: async (owner) => { recorded.push(owner); } });
       assert.equal(soon.auditChainsDropped, 0);
+      assert.ok(recorded.includes(tenantA) && recorded.includes(`user:${bobId}`), "the sweep hands the shred list to the backup destinations");
       const later = await enforceRetention({ db: db(), vault: t.vault, blobStore, now: () => new Date(Date.now() + 2 * 3600_000) });
       assert.equal(later.auditChainsDropped, 1);
       assert.equal(await db().selectFrom("audit_records").select("id").where("chain_id", "=", tenantA).executeTakeFirst(), undefined);

@@ -47,7 +47,9 @@ export async function startMailServer(): Promise<MailServer> {
   };
 }
 
+// Only a quoted-printable message is decoded: in a 7bit one, "=53…" in a link token is the token itself.
 function decodeQuotedPrintable(raw: string): string {
+  if (!/^Content-Transfer-Encoding: quoted-printable/im.test(raw)) return raw;
   return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 

@@ -26,11 +26,11 @@ export type TestApp = {
   base: string;
   ca: Buffer;
   vault: Vault;
-  /** The one custodian share (1-of-1), to unseal another vault on a copy of the database. */
-  shares?: string[];
   test: TestDatabase;
   mail: MailServer;
   dir: string;
+  /** The custodian shares of the app's vault (1 of 1 unless existing shares were given). */
+  shares?: string[];
   signUp(person: Person, companyName: string): Promise<{ client: WebClient; tenantId: string; userId: string }>;
   signIn(person: Person): Promise<WebClient>;
   close(): Promise<void>;
@@ -39,19 +39,20 @@ export type TestApp = {
 export type TestAppParts = { vault: Vault; test: TestDatabase; dir: string; mail: MailServer; events: SecurityEvents };
 
 /**
- * `node`: run on a given database (not cleaned up on close) as another node of an existing
- * installation, unsealed with its shares, and optionally sharing a mail server.
+ * existing: a database instead of a fresh one: an initialised one (a restored one, or another node's)
+ * with the shares that unseal it, or, without shares, a migrated empty one that is initialised here. It is cleaned up on close
+ * unless keepDatabase; mail shares another app's mail server (left open on close).
  */
-export type NodeOptions = { database?: TestDatabase; shares?: string[]; mail?: MailServer };
+export type ExistingInstallation = { test: TestDatabase; shares?: string[]; keepDatabase?: boolean; mail?: MailServer };
 
-export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>, node: NodeOptions = {}): Promise<TestApp> {
-  const test = node.database ?? await openTestDatabase(kind);
+export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>, existing?: ExistingInstallation): Promise<TestApp> {
+  const test = existing?.test ?? await openTestDatabase(kind);
   const dir = await mkdtemp(join(tmpdir(), "sr-app-"));
-  const mail = node.mail ?? await startMailServer();
+  const mail = existing?.mail ?? await startMailServer();
   const certificate = await ensureSelfSignedCertificate(join(dir, "tls"));
   const ca = await readFile(certificate.certFile);
   const vault = createVault(createVaultRepository(test.database.db));
-  const shares = node.shares ?? (await vault.initialize(1, 1)).shares;
+  const shares = existing?.shares ?? (await vault.initialize(1, 1)).shares;
   for (const share of shares) {
     if (!(await vault.status()).sealed) break;
     await vault.submitShare(share);
@@ -81,7 +82,7 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
   }
 
   return {
-    app, base, ca, vault, shares, test, mail, dir, signIn,
+    app, base, ca, vault, test, mail, dir, shares, signIn,
     async signUp(person, companyName) {
       const since = mail.received.length;
       await new WebClient(base, ca).post("/v1/auth/signup", { companyName, ...person });
@@ -92,8 +93,8 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
     },
     async close() {
       await app.close();
-      if (!node.mail) await mail.close();
-      if (!node.database) await test.cleanup();
+      if (!existing?.mail) await mail.close();
+      if (!existing?.keepDatabase) await test.cleanup();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -27,8 +27,8 @@ export function whenSessionLost(listener: () => void): void {
   onSessionLost = listener;
 }
 
-export async function apiRequest<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-  const headers: Record<string, string> = { accept: "application/json" };
+export async function apiRequest<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
   let response: Response;

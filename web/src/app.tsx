@@ -20,8 +20,10 @@ import { LogInPage } from "./pages/log-in.tsx";
 import { ResetPasswordPage } from "./pages/reset-password.tsx";
 import { SecurityPage } from "./pages/security/security-page.tsx";
 import { SharedDocumentPage } from "./pages/shared-document.tsx";
+import { SignPage } from "./pages/sign.tsx";
 import { CheckEmailPage, SignUpPage } from "./pages/sign-up.tsx";
 import { VerifyEmailPage } from "./pages/verify-email.tsx";
+import { VerifyPage } from "./pages/verify.tsx";
 import { Link, navigate, usePathname } from "./router.tsx";
 import { SessionProvider, useSession, type Session } from "./session.tsx";
 
@@ -50,6 +52,8 @@ const routes: Record<string, Route> = {
   "/trash": { access: "signed_in", render: (session) => <TrashPage session={session} /> },
   "/search": { access: "signed_in", render: (session) => <SearchPage session={session} /> },
   "/shared": { access: "public", render: () => <SharedDocumentPage /> },
+  "/sign": { access: "public", render: () => <SignPage /> },
+  "/verify": { access: "public", render: () => <VerifyPage /> },
   "/account-erased": { access: "public", render: () => <AccountErasedPage /> },
 };
 

@@ -11,9 +11,10 @@ export type PageDrawing = { done: Promise<void>; cancel(): void };
 export type OpenedPdf = { pageCount: number; draw(pageNumber: number, canvas: HTMLCanvasElement, cssWidth: number): PageDrawing; close(): Promise<void> };
 
 // The whole file in one request (no Range chunks, so a preview counts as one download).
-export async function openPdf(url: string): Promise<OpenedPdf> {
+export async function openPdf(url: string, headers?: Record<string, string>): Promise<OpenedPdf> {
   const task = getDocument({
     url,
+    ...(headers ? { httpHeaders: headers } : {}),
     disableRange: true,
     useWasm: false,
     enableXfa: false,

@@ -74,7 +74,11 @@ export async function registerSysRoutes(app: FastifyInstance, options: SysRouteO
       if (reset) return presentSealStatus(vault.resetUnseal());
       if (!share) throw new AppError("validation_failed", "send {\"share\": \"srs1-…\"} or {\"reset\": true}");
       const status = await vault.submitShare(share);
-      if (!status.sealed) request.log.warn({ event: "vault_unsealed" }, "vault unsealed");
+      if (!status.sealed) {
+        request.log.warn({ event: "vault_unsealed" }, "vault unsealed");
+        // Load (or make) the PAdES signing identity now, so a problem is seen at unseal, not at a signature's completion.
+        await vault.documentSigningKey.identity().catch((error: unknown) => request.log.error({ err: error }, "the document-signing identity cannot be loaded: documents cannot be sealed"));
+      }
       return reply.send(presentSealStatus(status));
     },
   );

@@ -1,7 +1,8 @@
 // Password hashing with argon2id at OWASP parameters, re-hash when parameters change, and the
 // NIST 800-63B policy: at least 12 characters, not a common password, no composition rules.
 import { availableParallelism } from "node:os";
-import { hash, verify } from "@node-rs/argon2";
+import { Worker } from "node:worker_threads";
+import type { PasswordJob, PasswordJobResult } from "./password-hashing-worker.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { isCommonPassword } from "./common-passwords.ts";
 
@@ -24,26 +25,56 @@ export function checkPasswordPolicy(password: string): void {
   }
 }
 
-// Argon2 is deliberately slow and runs on worker threads; left unbounded, a burst of sign-ins takes
-// every core and the event loop stops answering. At most (cores - 1) run at once; the rest queue.
-const maxConcurrentHashes = Math.max(1, availableParallelism() - 1);
-let runningHashes = 0;
-const waitingHashes: (() => void)[] = [];
+// Argon2 is deliberately slow. It runs on worker threads of its own at a lower scheduling priority
+// (password-hashing-worker.ts), at most (cores - 1) at once, the rest queued: a burst of sign-ins
+// takes neither every core nor the event loop's turn on one.
+const poolSize = Math.max(1, availableParallelism() - 1);
+const idleWorkers: Worker[] = [];
+let startedWorkers = 0;
+const queue: { job: PasswordJob; resolve(value: string | boolean): void; reject(error: Error): void }[] = [];
 
-async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (runningHashes >= maxConcurrentHashes) await new Promise<void>((resolve) => waitingHashes.push(resolve));
-  else runningHashes += 1;
-  try {
-    return await work();
-  } finally {
-    const next = waitingHashes.shift();
-    if (next) next();
-    else runningHashes -= 1;
+function dispatch(): void {
+  while (queue.length > 0) {
+    let worker = idleWorkers.pop();
+    if (!worker && startedWorkers < poolSize) {
+      worker = new Worker(new URL("./password-hashing-worker.ts", import.meta.url));
+      startedWorkers += 1;
+    }
+    if (!worker) return;
+    const running = worker;
+    const pending = queue.shift()!;
+    // Referenced only while it works, so an idle pool never keeps the process alive.
+    running.ref();
+    const onMessage = (result: PasswordJobResult) => {
+      running.off("error", onError);
+      running.unref();
+      idleWorkers.push(running);
+      if (result.ok) pending.resolve(result.value);
+      else pending.reject(new Error("password hashing failed"));
+      dispatch();
+    };
+    const onError = () => {
+      running.off("message", onMessage);
+      startedWorkers -= 1;
+      void running.terminate();
+      pending.reject(new Error("the password hashing worker stopped"));
+      dispatch();
+    };
+    running.once("message", onMessage);
+    running.once("error", onError);
+    running.postMessage(pending.job);
   }
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return withHashSlot(() => hash(password.normalize("NFKC"), passwordHashParameters));
+function runPasswordJob(job: PasswordJob): Promise<string | boolean> {
+  return new Promise((resolve, reject) => {
+    queue.push({ job, resolve, reject });
+    dispatch();
+  });
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  return String(await runPasswordJob({ kind: "hash", password: password.normalize("NFKC"), options: { ...passwordHashParameters } }));
 }
 
 // A stand-in hash so a login for an unknown e-mail costs the same time as a real one.
@@ -53,7 +84,7 @@ export async function verifyPassword(storedHash: string | null, password: string
   decoyHash ??= hashPassword("decoy password that never matches");
   const target = storedHash ?? (await decoyHash);
   try {
-    const matches = await withHashSlot(() => verify(target, password.normalize("NFKC")));
+    const matches = (await runPasswordJob({ kind: "verify", hash: target, password: password.normalize("NFKC") })) === true;
     return matches && storedHash !== null;
   } catch {
     return false;

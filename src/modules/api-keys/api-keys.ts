@@ -61,12 +61,12 @@ export function parseBasicCredentials(header: string | undefined): { keyId: stri
 }
 
 export async function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, keyId: string, secret: string, ip: string): Promise<ApiKeyPrincipal> {
-  const invalid = new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
-  if (!keyIdPattern.test(keyId) || secret.length > 200) throw invalid;
+  const invalid = () => new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
+  if (!keyIdPattern.test(keyId) || secret.length > 200) throw invalid();
   const row = await db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst();
   // Hash even for an unknown id, so timing does not tell which ids exist.
   const matches = vault.macMatches("api-key-secret", `${keyId}:${secret}`, row?.secret_hash ?? "x".repeat(43));
-  if (!row || !matches || row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) throw invalid;
+  if (!row || !matches || row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) throw invalid();
   const now = Date.now();
   if (!row.last_used_at || now - Date.parse(row.last_used_at) > lastUsedEveryMs || row.last_used_ip !== ip) {
     await db.updateTable("api_keys").set({ last_used_at: new Date(now).toISOString(), last_used_ip: ip }).where("id", "=", keyId).execute();

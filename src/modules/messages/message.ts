@@ -11,7 +11,17 @@ export type Message = {
   text: string;
   /** Why it is sent, e.g. "device_code", "invitation", "password_reset", "new_sign_in". */
   purpose: string;
+  /** E-mail only (e.g. a signed PDF); at most maxAttachmentBytes in all. Not kept by the dev outbox. */
+  attachments?: MessageAttachment[];
 };
+
+export type MessageAttachment = { filename: string; contentType: string; content: Buffer };
+
+export const maxAttachmentBytes = 10 * 1024 * 1024;
+
+export function attachmentBytes(message: Message): number {
+  return (message.attachments ?? []).reduce((total, attachment) => total + attachment.content.length, 0);
+}
 
 export type MessageSender = { send(message: Message): Promise<void> };
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SMTPServer } from "smtp-server";
 import { createSelfSignedCertificate } from "../../vault/self-signed-certificate.ts";
-import type { Message } from "./message.ts";
+import { maxAttachmentBytes, type Message } from "./message.ts";
 import { messagesConfigSchema, type SmtpConfig } from "./messages-config.ts";
 import { createSmtpSender } from "./smtp-sender.ts";
 
@@ -125,6 +125,19 @@ describe("SMTP sender", () => {
     assert.match(headers, /^Subject: Your Strongroom sign-in code$/m);
     assert.match(headers, /^To: alice@example\.test$/m);
     assert.equal(text.replace(/\r\n/g, "\n").trimEnd(), message.text.trimEnd());
+  });
+
+  it("attaches files (a signed PDF) and refuses attachments over the size cap before connecting", async () => {
+    const sender = createSmtpSender(smtpConfig({ port: relay.port, user: "mailer", password: "relay-password", caFile }));
+    const before = relay.received.length;
+    const pdf = Buffer.from("%PDF-1.7\nsigned contract\n%%EOF\n");
+    await sender.send({ ...message, purpose: "signing_completed", attachments: [{ filename: "contract (signed).pdf", contentType: "application/pdf", content: pdf }] });
+    const raw = relay.received[before]!.raw;
+    const attached = /name="contract \(signed\)\.pdf"[\s\S]*?\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/.exec(raw)?.[1] ?? assert.fail("no attachment");
+    assert.ok(Buffer.from(attached.replace(/\r\n/g, ""), "base64").equals(pdf));
+    const tooLarge = await rejectionOf(sender.send({ ...message, attachments: [{ filename: "big.pdf", contentType: "application/pdf", content: Buffer.alloc(maxAttachmentBytes + 1) }] }));
+    assert.equal(tooLarge.code, "payload_too_large");
+    assert.equal(relay.received.length, before + 1, "nothing was sent for the refused message");
   });
 
   it("delivers over implicit TLS (secure)", async () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { createTransport } from "nodemailer";
 import { AppError } from "../../errors/app-error.ts";
-import type { Message, MessageSender } from "./message.ts";
+import { attachmentBytes, maxAttachmentBytes, type Message, type MessageSender } from "./message.ts";
 import type { SmtpConfig } from "./messages-config.ts";
 
 export type SmtpSenderOptions = { timeoutMs?: number };
@@ -37,8 +37,12 @@ export function createSmtpSender(config: SmtpConfig, options: SmtpSenderOptions 
   return {
     async send(message: Message): Promise<void> {
       if (message.channel !== "email") throw new AppError("internal_error", `the SMTP sender cannot send ${message.channel} messages`);
+      if (attachmentBytes(message) > maxAttachmentBytes) {
+        throw new AppError("payload_too_large", `the ${message.purpose} e-mail's attachments exceed ${maxAttachmentBytes} bytes`);
+      }
+      const attachments = (message.attachments ?? []).map((attachment) => ({ filename: attachment.filename, contentType: attachment.contentType, content: attachment.content }));
       try {
-        await transport.sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text });
+        await transport.sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text, ...(attachments.length ? { attachments } : {}) });
       } catch (error) {
         throw new AppError("delivery_failed", `could not send the ${message.purpose} e-mail through the SMTP relay ${relay}: ${reasonOf(error)}`);
       }

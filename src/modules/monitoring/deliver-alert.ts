@@ -32,13 +32,24 @@ export async function deliverAlert(target: AlertTarget, payload: AlertPayload, m
 }
 
 async function postWebhook(target: Extract<AlertTarget, { kind: "webhook" }>, payload: AlertPayload, transport: WebhookTransport): Promise<DeliveryResult> {
-  const body = JSON.stringify(payload);
+  return postSignedWebhook(target, { body: JSON.stringify(payload), eventType: payload.type, deliveryId: payload.id, userAgent: "Strongroom-Alerts/1" }, transport);
+}
+
+export type SignedWebhookTarget = { url: URL; secret: string; ca?: string[] | undefined; externalOnly: boolean };
+
+// One signed HTTPS POST of a JSON body (alerts, signature request events), signed afresh at each attempt.
+export async function postSignedWebhook(
+  target: SignedWebhookTarget,
+  message: { body: string; eventType: string; deliveryId: string; userAgent: string },
+  transport: WebhookTransport,
+): Promise<DeliveryResult> {
+  const { body } = message;
   const headers = {
     "content-type": "application/json",
     "content-length": String(Buffer.byteLength(body)),
-    "user-agent": "Strongroom-Alerts/1",
-    [eventHeader]: payload.type,
-    [deliveryHeader]: payload.id,
+    "user-agent": message.userAgent,
+    [eventHeader]: message.eventType,
+    [deliveryHeader]: message.deliveryId,
     [signatureHeader]: webhookSignature(target.secret, Math.floor(Date.now() / 1000), body),
   };
   try {

@@ -7,7 +7,14 @@ import { dropAuditChain, pruneAuditChain } from "../audit/prune-audit-chain.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import { removeCompanyData, type ErasureDeps } from "./erase-company.ts";
 
-export type RetentionDeps = ErasureDeps & { now: () => Date };
+export type RetentionDeps = ErasureDeps & {
+  now: () => Date;
+  /**
+   * Keeps the shred list beside the backups (every destination's `shredded/…`), so that a restore of
+   * an older backup destroys these keys again. Called for every entry on each sweep (idempotent).
+   */
+  recordShredded?: ((keyOwner: string, shreddedAt: string) => Promise<void>) | undefined;
+};
 
 export type RetentionReport = { erasuresFinished: number; auditChainsDropped: number; documentsPurged: number; auditRecordsPruned: number };
 
@@ -22,6 +29,7 @@ export async function enforceRetention(deps: RetentionDeps): Promise<RetentionRe
   const report: RetentionReport = { erasuresFinished: 0, auditChainsDropped: 0, documentsPurged: 0, auditRecordsPruned: 0 };
 
   for (const entry of await vault.tenantKeys.shredList()) {
+    await deps.recordShredded?.(entry.keyOwner, entry.shreddedAt);
     if (entry.keyOwner.startsWith("user:")) continue;
     const tenant = await db.selectFrom("tenants").select("id").where("id", "=", entry.keyOwner).executeTakeFirst();
     if (tenant) {

@@ -42,7 +42,7 @@ export type SealInput = {
   completedAt: string;
 };
 
-/** The signed statement: canonical JSON of these fields is what the service key signs. */
+/** The signed statement: the service key signs the canonical JSON of every field but `signature` and `keyId` (see seal-record.ts). */
 export type SealRecord = {
   format: "strongroom-seal/v1";
   sha256: string;

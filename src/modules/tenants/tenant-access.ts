@@ -27,6 +27,7 @@ const scopeFor: Record<TenantAction, ApiScope> = {
   export_company: "admin",
   erase_company: "admin",
   erase_members: "admin",
+  send_for_signature: "sign",
 };
 
 export async function requireTenantAccess(
@@ -36,13 +37,13 @@ export async function requireTenantAccess(
   action: TenantAction,
   clientIp: string,
 ): Promise<TenantAccess> {
-  const notFound = new AppError("not_found", "no such company");
-  if (typeof tenantId !== "string" || tenantId.length > 64) throw notFound;
+  const notFound = () => new AppError("not_found", "no such company");
+  if (typeof tenantId !== "string" || tenantId.length > 64) throw notFound();
   const tenant = await db.selectFrom("tenants").select(["id", "ip_allowlist", "require_admin_mfa"]).where("id", "=", tenantId).executeTakeFirst();
-  if (!tenant) throw notFound;
+  if (!tenant) throw notFound();
 
   if (principal.kind === "api_key") {
-    if (principal.tenantId !== tenantId) throw notFound;
+    if (principal.tenantId !== tenantId) throw notFound();
     requireAllowedAddress(tenant.ip_allowlist, clientIp);
     if (!principal.scopes.includes(scopeFor[action]) && !principal.scopes.includes("admin")) {
       throw new AppError("insufficient_scope", `this API key lacks the "${scopeFor[action]}" scope`);
@@ -52,7 +53,7 @@ export async function requireTenantAccess(
 
   const membership = await db.selectFrom("memberships").select(["role", "status"])
     .where("tenant_id", "=", tenantId).where("user_id", "=", principal.userId).executeTakeFirst();
-  if (!membership) throw notFound;
+  if (!membership) throw notFound();
   if (membership.status !== "active") throw new AppError("account_suspended", "your membership of this company is suspended");
   requireAllowedAddress(tenant.ip_allowlist, clientIp);
   requireRoleFor(membership.role, action);

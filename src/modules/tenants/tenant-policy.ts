@@ -14,6 +14,7 @@ export type TenantAction =
   | "manage_settings"
   | "view_audit"
   | "transfer_ownership"
+  | "send_for_signature"
   | "export_company"
   | "erase_company"
   | "erase_members";
@@ -31,6 +32,7 @@ const leastRole: Record<TenantAction, Role> = {
   manage_settings: "admin",
   view_audit: "admin",
   transfer_ownership: "owner",
+  send_for_signature: "member",
   export_company: "owner",
   erase_company: "owner",
   erase_members: "owner",

@@ -4,7 +4,9 @@ import { useEffect, useRef, useState } from "react";
 import type { OpenedPdf } from "../pdf-document.ts";
 import { Alert } from "./form.tsx";
 
-export function PdfPreview(props: { url: string; title: string }) {
+// headers: sent with the request for the file (a signer's session); fixed for the preview's life.
+export function PdfPreview(props: { url: string; title: string; headers?: Record<string, string> }) {
+  const headers = useRef(props.headers);
   const canvas = useRef<HTMLCanvasElement>(null);
   const frame = useRef<HTMLDivElement>(null);
   const [pdf, setPdf] = useState<OpenedPdf | null>(null);
@@ -19,7 +21,7 @@ export function PdfPreview(props: { url: string; title: string }) {
     setError(null);
     setPageNumber(1);
     import("../pdf-document.ts")
-      .then((module) => module.openPdf(props.url))
+      .then((module) => module.openPdf(props.url, headers.current))
       .then((loaded) => {
         opened = loaded;
         if (live) setPdf(loaded);

@@ -1,5 +1,5 @@
 // Company administration for the current company: members and invitations, groups, API keys, the
-// address allow-list and the sign-in rules. Sections appear by role; the server checks every action
+// address allow-list, the sign-in rules and the signature webhooks. Sections appear by role; the server checks every action
 // again. The audit log and security alerts are pages of their own (audit-page.tsx, alerts-page.tsx).
 import { useCallback } from "react";
 import { api, apiPath } from "../../api.ts";
@@ -12,6 +12,7 @@ import { GroupsSection } from "./groups-section.tsx";
 import { IpAllowlistSection } from "./ip-allowlist-section.tsx";
 import { MembersSection } from "./members-section.tsx";
 import { SignInRulesSection } from "./sign-in-rules-section.tsx";
+import { SigningWebhooksSection } from "./signing-webhooks-section.tsx";
 
 export type Tenant = { id: string; name: string; role: Role | null; ipAllowlist: string[] };
 export type Member = { userId: string; email: string; name: string; role: Role; status: "active" | "suspended" };
@@ -44,6 +45,7 @@ function CompanySections(props: { tenantId: string; role: Role; self: string }) 
       {isAdmin && <ApiKeysSection tenantId={props.tenantId} />}
       {isAdmin && tenant.data && <IpAllowlistSection tenantId={props.tenantId} current={tenant.data.ipAllowlist} onSaved={tenant.reload} />}
       {isAdmin && <SignInRulesSection tenantId={props.tenantId} />}
+      {isAdmin && <SigningWebhooksSection tenantId={props.tenantId} />}
     </Page>
   );
 }

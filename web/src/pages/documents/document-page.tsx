@@ -10,6 +10,7 @@ import { currentCompany, type Session } from "../../session.tsx";
 import { Breadcrumbs } from "./breadcrumbs.tsx";
 import { documentsApi, folderHref, formatSize, isPdf, may, type DocumentDetail, type DocumentsApi } from "./documents-api.ts";
 import { ItemActions } from "./item-dialogs.tsx";
+import { SignatureRequestsSection } from "./signature-requests.tsx";
 import { UploadButton, UploadList, useUploads } from "./uploads.tsx";
 import { VersionsSection } from "./versions-section.tsx";
 
@@ -61,6 +62,7 @@ function DocumentView(props: { tenantId: string; documentId: string }) {
           <PdfPreview key={data.version} url={docs.contentUrl(data.id, data.version)} title={data.title} />
         </Card>
       )}
+      {isPdf(data.contentType) && may(data.access, "edit") && <SignatureRequestsSection tenantId={props.tenantId} document={{ id: data.id, title: data.title }} canSend />}
       <VersionsSection docs={docs} document={data} onRestored={document.reload} />
     </Page>
   );
