@@ -23,6 +23,7 @@ import { createVault } from "../../src/vault/vault.ts";
 import { createVaultRepository } from "../../src/vault/vault-repository.ts";
 import { copyTestDatabase } from "../support/database-copy.ts";
 import { databaseKinds, skipReason, type TestDatabase } from "../support/databases.ts";
+import { makeTestPdf } from "../support/sample-pdf.ts";
 import { startS3Server } from "../support/s3-server.ts";
 import { inviteAndSignIn, startTestApp, type TestApp } from "../support/signed-in-app.ts";
 import { WebClient } from "../support/web-client.ts";
@@ -151,6 +152,13 @@ for (const kind of databaseKinds) {
       assert.deepEqual([(await bobClient.post(`/v1/tenants/${tenantA}/export`)).status], [403]);
       const foreign = await c.post(`/v1/tenants/${tenantA}/export`);
       assert.deepEqual([foreign.status, foreign.json().error], [404, "not_found"]);
+      const pdfId = await newDocument(a, tenantA, "Contract to sign");
+      const pdfBytes = makeTestPdf(["Contract", "Page two"]);
+      assert.equal((await a.request("PUT", `/v1/tenants/${tenantA}/documents/${pdfId}/content?baseVersion=0`, pdfBytes, { "x-content-type": "application/pdf" })).status, 201);
+      const signature = await a.post(`/v1/tenants/${tenantA}/signature-requests`, {
+        documentId: pdfId, order: "parallel", expiresAt: new Date(Date.now() + 7 * dayMs).toISOString(), recipients: [{ name: "Sam Signer", email: "sam@signers.example", role: "signer" }],
+      });
+      assert.equal(signature.status, 201, signature.text);
       const key = (await a.post(`/v1/tenants/${tenantA}/api-keys`, { name: "exporter", scopes: ["admin"] })).json().key as string;
       const byKey = await new WebClient(t.base, t.ca, { authorization: `Basic ${Buffer.from(key).toString("base64")}` }).post(`/v1/tenants/${tenantA}/export`);
       assert.deepEqual([byKey.status, byKey.json().error], [403, "forbidden"], "an API key, even an admin one, cannot export the company");
@@ -170,6 +178,8 @@ for (const kind of databaseKinds) {
       const audit = (await archive.read("audit/000001.jsonl")).toString("utf8").trim().split("\n").map((line) => JSON.parse(line));
       assert.deepEqual(audit.slice(0, 3).map((record: { seq: number }) => record.seq), [1, 2, 3]);
       assert.ok(!archive.files.some((name) => name.includes(carolDoc)), "nothing of the other company");
+      const request = await archive.json(`signatures/${signature.json().id}/request.json`);
+      assert.deepEqual([request.documentId, request.status, request.recipients[0].email, request.final], [pdfId, "draft", "sam@signers.example", null]);
     });
 
     it("the sub-processors register is shown to members and to no one else", async () => {

@@ -8,6 +8,7 @@ import { jsonEntry, jsonLinesEntry, sequenceName, streamArchive } from "./export
 import { documentTitleContext, exportFormatVersion, openWhenRead, tenantNameContext, type ExportDeps } from "./export-personal-data.ts";
 import { readRetention } from "./retention-settings.ts";
 import type { TarEntry } from "./tar-writer.ts";
+import { exportSignatureRequests } from "./export-signatures.ts";
 
 /**
  * More of a company for its export, added by modules that keep company records of their own (the
@@ -20,8 +21,11 @@ const pageSize = 500;
 const folderNameContext = (tenantId: string, folderId: string) => ({ tenantId, objectType: "folder", objectId: folderId, objectVersion: 1, field: "name" });
 const groupNameContext = (tenantId: string, groupId: string) => ({ tenantId, objectType: "group", objectId: groupId, objectVersion: 1, field: "name" });
 
+// Sections every company export has; more can be passed in.
+const builtInSections: readonly CompanyExportSection[] = [(deps, tenantId) => exportSignatureRequests(deps, tenantId)];
+
 export function exportCompany(deps: ExportDeps, tenantId: string, sections: readonly CompanyExportSection[] = []): Readable {
-  return streamArchive(companyEntries(deps, tenantId, sections));
+  return streamArchive(companyEntries(deps, tenantId, [...builtInSections, ...sections]));
 }
 
 async function* companyEntries(deps: ExportDeps, tenantId: string, sections: readonly CompanyExportSection[]): AsyncGenerator<TarEntry> {
