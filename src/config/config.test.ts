@@ -6,6 +6,23 @@ import { describe, it } from "node:test";
 import { loadConfig } from "./config.ts";
 
 describe("configuration", () => {
+  it("keeps the sub-processors register and the retention sweep interval, and refuses a malformed entry", async () => {
+    assert.deepEqual(loadConfig({ env: {} }).privacy, { subProcessors: [], retentionSweepMinutes: 60 });
+    const dir = await mkdtemp(join(tmpdir(), "sr-config-"));
+    try {
+      const file = join(dir, "strongroom.json");
+      const entry = { name: "Mail Co", purpose: "e-mail delivery", location: "EU", dataCategories: ["e-mail address"], url: "https://mail.example/dpa" };
+      await writeFile(file, JSON.stringify({ privacy: { subProcessors: [entry] } }));
+      const config = loadConfig({ file, env: { STRONGROOM_RETENTION_SWEEP_MINUTES: "15" } });
+      assert.deepEqual(config.privacy, { subProcessors: [entry], retentionSweepMinutes: 15 });
+      await writeFile(file, JSON.stringify({ privacy: { subProcessors: [{ name: "No purpose", location: "EU" }] } }));
+      assert.throws(() => loadConfig({ file, env: {} }), (error: { code?: string; message: string }) => error.code === "config_invalid" && /privacy\.subProcessors\.0\.purpose/.test(error.message));
+      assert.throws(() => loadConfig({ env: { STRONGROOM_RETENTION_SWEEP_MINUTES: "0" } }), { code: "config_invalid" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("defaults to the embedded shape: SQLite and files under ./data, dev unseal, 8443/8080", () => {
     const config = loadConfig({ env: {} });
     assert.equal(config.database.kind, "sqlite");

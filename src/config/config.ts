@@ -9,6 +9,7 @@ import { oidcConfigSchema } from "../modules/oidc/oidc-config.ts";
 import { monitoringConfigSchema } from "../modules/monitoring/monitoring-config.ts";
 import { abuseConfigSchema } from "../modules/abuse/abuse-config.ts";
 import { malwareConfigSchema } from "../modules/malware/malware-config.ts";
+import { privacyConfigSchema } from "../modules/privacy/privacy-config.ts";
 import { backupConfigSchema } from "../modules/backup/backup-config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -73,6 +74,8 @@ const configSchema = z.object({
   monitoring: monitoringConfigSchema,
   abuse: abuseConfigSchema,
   malware: malwareConfigSchema,
+  // Sub-processors register and retention sweep interval.
+  privacy: privacyConfigSchema,
   audit: z.object({
     // A second copy of every audit record, as JSON lines, outside the database.
     copyFile: z.string().min(1).optional(),
@@ -120,6 +123,7 @@ const envMapping: Record<string, string[]> = {
   STRONGROOM_LOG_LEVEL: ["logLevel"],
   STRONGROOM_AUDIT_COPY_FILE: ["audit", "copyFile"],
   STRONGROOM_MAX_UPLOAD_BYTES: ["documents", "maxUploadBytes"],
+  STRONGROOM_RETENTION_SWEEP_MINUTES: ["privacy", "retentionSweepMinutes"],
   STRONGROOM_CLAMD_SOCKET: ["malware", "clamd", "socketPath"],
   STRONGROOM_CLAMD_HOST: ["malware", "clamd", "host"],
   STRONGROOM_CLAMD_PORT: ["malware", "clamd", "port"],

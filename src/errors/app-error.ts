@@ -72,7 +72,8 @@ export type ErrorCode =
   | "backup_failed"
   | "backup_corrupt"
   | "backup_busy"
-  | "restore_target_not_empty";
+  | "restore_target_not_empty"
+  | "confirmation_mismatch";
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -36,6 +36,9 @@ import { queueSigningEvent, type WebhookDeps } from "../modules/signing/signing-
 import { registerSigningWebhookRoutes } from "../modules/signing/signing-webhook-routes.ts";
 import { cancelRequestsOfRemovedDocument } from "../modules/signing/cancel-signature-request.ts";
 import { registerSupportAccessRoutes } from "../modules/support-access/support-access-routes.ts";
+import { registerPrivacyRoutes } from "../modules/privacy/privacy-routes.ts";
+import type { CompanyExportSection } from "../modules/privacy/export-company.ts";
+import type { SubProcessor } from "../modules/privacy/privacy-config.ts";
 import { createOperatorAccess } from "../modules/operators/operator-access.ts";
 import { registerDevOutboxRoute } from "../modules/messages/dev-outbox-route.ts";
 import { createOperatorDeps } from "../modules/operators/operator-deps.ts";
@@ -71,6 +74,8 @@ export type AppOptions = {
   abuse?: AbuseGuard;
   /** The browser app (built by Vite into web/dist). */
   web?: WebAppOptions;
+  /** GDPR: the sub-processors register shown to companies, and sections other modules add to company exports. */
+  privacy?: { subProcessors: readonly SubProcessor[]; companyExportSections?: readonly CompanyExportSection[] };
   /** Signature requests: how often the reminder/expiry schedule runs (off when absent); tests may wrap the seal. */
   signing?: {
     /** Defaults to modules/seals' sealSignedDocument. */
@@ -196,6 +201,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }
       await registerSupportAccessRoutes(app, { db: options.identity.db, vault: options.vault, blobStore: options.documents.blobStore },
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
+      await registerPrivacyRoutes(app, {
+        db: identity.db, vault: options.vault, blobStore: options.documents.blobStore,
+        subProcessors: options.privacy?.subProcessors ?? [],
+        ...(options.privacy?.companyExportSections ? { companyExportSections: options.privacy.companyExportSections } : {}),
+      }, authenticator);
     }
     await registerAuditRoutes(app, options.identity, authenticator);
     registerVerifyRoutes(app, { db: options.identity.db, vault: options.vault, ...(options.verify ?? {}) });

@@ -7,6 +7,7 @@ const statusByCode: Record<ErrorCode, number> = {
   bad_request: 400,
   invalid_json: 400,
   validation_failed: 400,
+  confirmation_mismatch: 400,
   share_malformed: 400,
   share_foreign_installation: 400,
   share_repeated: 400,

@@ -25,6 +25,8 @@ import { removeAbandonedUploads } from "../modules/documents/document-content.ts
 import { createMalwareScanner } from "../modules/malware/create-malware-scanner.ts";
 import { createScanningPassThrough } from "../modules/malware/scanning-pass-through.ts";
 import { defaultWebDistDir } from "./web-app.ts";
+import { startRetentionTimer } from "../modules/privacy/enforce-retention.ts";
+import { openBackupDestinations, recordShreddedTenant, shreddedKeyOwnerName } from "../modules/backup/backup-destinations.ts";
 import { createRedirectServer } from "./redirect-server.ts";
 import { startBackupSchedule } from "../modules/backup/backup-schedule.ts";
 import { reloadCertificateOnChange, type CertificateSource } from "./tls-options.ts";
@@ -86,6 +88,7 @@ export async function startServer(config: Config, log: Logger, version: string):
       }),
     },
     monitoring: { metrics, alerts, detectors },
+    privacy: { subProcessors: config.privacy.subProcessors },
     signing: { scheduleEveryMs: 60_000 },
     audit: createAuditTrail({
       db: runtime.database.db,
@@ -106,6 +109,11 @@ export async function startServer(config: Config, log: Logger, version: string):
     redirect.listen(config.server.httpPort, config.server.host, () => resolve());
   });
   const httpPort = (redirect.address() as AddressInfo).port;
+  const shredDestinations = openBackupDestinations(config.backup.destinations);
+  const retention = startRetentionTimer({
+    db: runtime.database.db, vault: runtime.vault, blobStore: runtime.blobStore, log, now: () => new Date(),
+    recordShredded: shredDestinations.length === 0 ? undefined : (keyOwner, shreddedAt) => recordShreddedTenant(shredDestinations, shreddedKeyOwnerName(keyOwner), new Date(shreddedAt)),
+  }, config.privacy.retentionSweepMinutes * 60_000);
   const backups = startBackupSchedule(runtime, log);
   log.info({ event: "listening", httpsPort, httpPort, sealed: runtime.vault.isSealed() }, `Strongroom listening on https://localhost:${httpsPort}`);
 
@@ -115,6 +123,8 @@ export async function startServer(config: Config, log: Logger, version: string):
     httpPort,
     async stop() {
       stopWatching();
+      retention.stop();
+      for (const destination of shredDestinations) destination.close();
       await backups.stop();
       await closeHttp(redirect);
       await app.close();

@@ -21,6 +21,12 @@ export async function openPostgresDatabase(
   // Without a listener an idle client's network error would crash the process; the pool
   // discards that client by itself.
   pool.on("error", (error) => onConnectionError?.(error));
+  // A client checked out of the pool has no error listener (pg-pool removes its idle one), so a
+  // server that goes away mid-query (a primary lost before failover) would emit an unhandled 'error'
+  // and end the process. The query itself still fails with the error; the pool drops the client.
+  pool.on("connect", (client) => {
+    client.on("error", (error) => onConnectionError?.(error));
+  });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   // Fail at start-up with the reason (refused, TLS, authentication), not at the first request.
   try {

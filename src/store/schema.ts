@@ -534,7 +534,19 @@ export type BackupLeasesTable = {
   last_slot: string | null;
 };
 
+// Key owners whose keys were destroyed (crypto-shredding): a restored older copy destroys them again.
+export type VaultShreddedKeyOwnersTable = { key_owner: string; shredded_at: string };
+
+// A company's retention settings; null keeps for ever.
+export type TenantRetentionTable = { tenant_id: string; trash_days: number | null; audit_years: number | null; updated_by: string; updated_at: string };
+
+// Where an audit chain resumes after retention removed its oldest records (signed by the service key).
+export type AuditPruneAnchorsTable = { chain_id: string; seq: number; record_hash: string; at: string; key_id: string; signature: string };
+
 export type DatabaseSchema = {
+  vault_shredded_key_owners: VaultShreddedKeyOwnersTable;
+  tenant_retention: TenantRetentionTable;
+  audit_prune_anchors: AuditPruneAnchorsTable;
   document_signing_keys: DocumentSigningKeysTable;
   transparency_log: TransparencyLogTable;
   transparency_tree_heads: TransparencyTreeHeadsTable;

@@ -63,6 +63,8 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
   async function reserveActive(tenantId: string): Promise<ActiveKey> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const latest = await repository.readLatestTenantKey(tenantId);
+      // An erased owner never gets a fresh key: its data must stay unreadable, not start anew.
+      if (!latest && (await repository.isShredded(tenantId))) throw new AppError("key_not_found", "the keys of this data were destroyed (erased)");
       if (!latest || latest.state !== "active" || latest.keyringTerm !== terms.activeTerm()) {
         await createVersion(tenantId, latest);
         continue;
@@ -128,7 +130,7 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
     },
 
     // Crypto-shredding: without its keys, every copy of the tenant's data is unreadable.
-    async destroy(tenantId: string): Promise<number> {
+    async destroy(tenantId: string, at: string = new Date().toISOString()): Promise<number> {
       return withTenantLock(tenantId, async () => {
         for (const [cacheKey, kek] of opened) {
           if (kek.tenantId === tenantId) {
@@ -137,7 +139,7 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
           }
         }
         active.delete(tenantId);
-        return repository.deleteTenantKeys(tenantId);
+        return repository.shredTenantKeys(tenantId, at);
       });
     },
 

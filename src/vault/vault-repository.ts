@@ -137,9 +137,24 @@ export function createVaultRepository(db: Kysely<DatabaseSchema>) {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async deleteTenantKeys(tenantId: string): Promise<number> {
-      const result = await db.deleteFrom("tenant_keys").where("tenant_id", "=", tenantId).executeTakeFirst();
-      return Number(result.numDeletedRows);
+    // Crypto-shredding: the keys go and the owner joins the shred list in one transaction, so a key
+    // owner is never left half-erased and a restored older copy can be told what to destroy again.
+    async shredTenantKeys(tenantId: string, at: string): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx.deleteFrom("tenant_keys").where("tenant_id", "=", tenantId).executeTakeFirst();
+        await trx.insertInto("vault_shredded_key_owners").values({ key_owner: tenantId, shredded_at: at })
+          .onConflict((oc) => oc.column("key_owner").doNothing()).execute();
+        return Number(result.numDeletedRows);
+      });
+    },
+
+    async isShredded(keyOwner: string): Promise<boolean> {
+      return Boolean(await db.selectFrom("vault_shredded_key_owners").select("key_owner").where("key_owner", "=", keyOwner).executeTakeFirst());
+    },
+
+    async readShredList(): Promise<{ keyOwner: string; shreddedAt: string }[]> {
+      const rows = await db.selectFrom("vault_shredded_key_owners").selectAll().orderBy("shredded_at").orderBy("key_owner").execute();
+      return rows.map((row) => ({ keyOwner: row.key_owner, shreddedAt: row.shredded_at }));
     },
   };
 }

@@ -142,10 +142,23 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       requireUnsealedState();
       return tenantKeys.keyForOpening(tenantId, version);
     },
-    // Crypto-shredding: every copy of the tenant's data, backups included, becomes unreadable.
-    async destroy(tenantId: string) {
+    // Crypto-shredding: the key owner's KEKs are deleted and the owner joins the shred list. A key
+    // owner is a tenant id, or "user:<id>" for a person's own fields. See "Erasure" in
+    // docs/architecture.md for what this does to older backups.
+    async destroy(keyOwner: string) {
       requireUnsealedState();
-      return tenantKeys.destroy(tenantId);
+      return tenantKeys.destroy(keyOwner);
+    },
+    // The key owners destroyed so far (ids and times only). Backups keep it beside every copy.
+    async shredList() {
+      return repository.readShredList();
+    },
+    // After a restore of an older copy: destroy again every key owner erased since that copy was taken.
+    async applyShredList(entries: readonly { keyOwner: string; shreddedAt: string }[]): Promise<number> {
+      requireUnsealedState();
+      let destroyed = 0;
+      for (const entry of entries) destroyed += await tenantKeys.destroy(entry.keyOwner, entry.shreddedAt);
+      return destroyed;
     },
   };
 

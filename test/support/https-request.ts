@@ -13,6 +13,11 @@ export function httpsRequest(
     const req = request(url, { method: options.method ?? "GET", ca: options.ca, headers: options.headers, timeout: 15_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      // A response the server cuts off half-way ends without 'end': report it instead of waiting for ever.
+      res.on("error", reject);
+      res.on("close", () => {
+        if (!res.complete) reject(new Error("the response was cut off"));
+      });
       res.on("end", () => {
         const bytes = Buffer.concat(chunks);
         const text = bytes.toString("utf8");

@@ -38,16 +38,25 @@ export type TestApp = {
 
 export type TestAppParts = { vault: Vault; test: TestDatabase; dir: string; mail: MailServer; events: SecurityEvents };
 
-/** existing: an initialised database (e.g. a restored one) and the shares that unseal it, instead of a fresh one. */
-export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>, existing?: { test: TestDatabase; shares: string[] }): Promise<TestApp> {
+/**
+ * existing: a database instead of a fresh one: an initialised one (a restored one, or another node's)
+ * with the shares that unseal it, or, without shares, a migrated empty one that is initialised here. It is cleaned up on close
+ * unless keepDatabase; mail shares another app's mail server (left open on close).
+ */
+export type ExistingInstallation = { test: TestDatabase; shares?: string[]; keepDatabase?: boolean; mail?: MailServer };
+
+export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppParts) => Promise<Partial<AppOptions>>, existing?: ExistingInstallation): Promise<TestApp> {
   const test = existing?.test ?? await openTestDatabase(kind);
   const dir = await mkdtemp(join(tmpdir(), "sr-app-"));
-  const mail = await startMailServer();
+  const mail = existing?.mail ?? await startMailServer();
   const certificate = await ensureSelfSignedCertificate(join(dir, "tls"));
   const ca = await readFile(certificate.certFile);
   const vault = createVault(createVaultRepository(test.database.db));
   const shares = existing?.shares ?? (await vault.initialize(1, 1)).shares;
-  for (const share of shares) await vault.submitShare(share);
+  for (const share of shares) {
+    if (!(await vault.status()).sealed) break;
+    await vault.submitShare(share);
+  }
   const log = createLogger({ level: "silent" });
   const events = createSecurityEvents();
   const app = await buildApp({
@@ -84,8 +93,8 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
     },
     async close() {
       await app.close();
-      await mail.close();
-      await test.cleanup();
+      if (!existing?.mail) await mail.close();
+      if (!existing?.keepDatabase) await test.cleanup();
       await rm(dir, { recursive: true, force: true });
     },
   };

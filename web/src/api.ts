@@ -116,3 +116,24 @@ function sentence(message: string): string {
 // apiPath`/v1/tenants/${id}/members`: every interpolated value is URL-encoded.
 export const apiPath = (template: TemplateStringsArray, ...values: string[]) =>
   template.reduce((built, part, index) => built + part + (index < values.length ? encodeURIComponent(values[index]!) : ""), "");
+
+// A POST whose answer is a file (a company export): sent with the CSRF token, saved by the browser.
+// The browser holds the archive in memory until it is saved; very large companies are better
+// exported with an API client that streams it to disk.
+export async function postAndSave(path: string, filename: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (csrfToken) headers["x-csrf-token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, { method: "POST", headers, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
+  }
+  if (!response.ok) throw refusal(response.status, await response.json().catch(() => undefined) as { error?: unknown; message?: unknown } | undefined);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -7,6 +7,8 @@ import { AcceptInvitationPage } from "./pages/accept-invitation.tsx";
 import { AlertsPage } from "./pages/company/alerts-page.tsx";
 import { AuditPage } from "./pages/company/audit-page.tsx";
 import { CompanyPage } from "./pages/company/company-page.tsx";
+import { CompanyPrivacyPage } from "./pages/company/privacy-page.tsx";
+import { AccountErasedPage, AccountPrivacyPage } from "./pages/privacy/account-privacy-page.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DevOutboxPage } from "./pages/dev-outbox.tsx";
 import { DocumentPage } from "./pages/documents/document-page.tsx";
@@ -35,8 +37,10 @@ const routes: Record<string, Route> = {
   "/company": { access: "signed_in", render: (session) => <CompanyPage session={session} /> },
   "/company/audit": { access: "signed_in", render: (session) => <AuditPage session={session} /> },
   "/company/alerts": { access: "signed_in", render: (session) => <AlertsPage session={session} /> },
+  "/company/privacy": { access: "signed_in", render: (session) => <CompanyPrivacyPage session={session} /> },
   "/account": { access: "signed_in", render: (session) => <AccountPage session={session} /> },
   "/account/security": { access: "signed_in", render: (session) => <SecurityPage session={session} /> },
+  "/account/privacy": { access: "signed_in", render: (session) => <AccountPrivacyPage session={session} /> },
   "/login": { access: "signed_out", render: () => <LogInPage /> },
   "/signup": { access: "signed_out", render: () => <SignUpPage /> },
   "/check-email": { access: "public", render: () => <CheckEmailPage /> },
@@ -50,6 +54,7 @@ const routes: Record<string, Route> = {
   "/shared": { access: "public", render: () => <SharedDocumentPage /> },
   "/sign": { access: "public", render: () => <SignPage /> },
   "/verify": { access: "public", render: () => <VerifyPage /> },
+  "/account-erased": { access: "public", render: () => <AccountErasedPage /> },
 };
 
 // Pages of one thing, named by its id in the path (/documents/:id).

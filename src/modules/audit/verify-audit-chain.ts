@@ -6,6 +6,7 @@ import type { DatabaseSchema } from "../../store/schema.ts";
 import { verifyServiceSignature } from "../../vault/service-signing-key.ts";
 import type { Vault } from "../../vault/vault.ts";
 import { checkpointMessage, genesisHash, recordHash, resultHash, type AuditEntry } from "./audit-record.ts";
+import { pruneAnchorMessage } from "./prune-audit-chain.ts";
 
 export type ChainReport = { chainId: string; records: number; checkpoints: number; problems: string[] };
 
@@ -32,7 +33,21 @@ async function verifyChain(db: Kysely<DatabaseSchema>, vault: Vault, chainId: st
   let expectedSeq = 1;
   let previousHash = genesisHash;
   let count = 0;
-  for (let after = 0; ; ) {
+  // Retention removed records 1..anchor.seq: the chain resumes from the signed anchor.
+  const anchor = await db.selectFrom("audit_prune_anchors").selectAll().where("chain_id", "=", chainId).executeTakeFirst();
+  let start = 0;
+  if (anchor) {
+    const key = publicKeys.get(anchor.key_id);
+    if (!key || !verifyServiceSignature(key, pruneAnchorMessage(chainId, Number(anchor.seq), anchor.record_hash, anchor.at), anchor.signature)) {
+      problems.push(`the retention anchor at record ${anchor.seq} has an invalid signature`);
+    } else {
+      start = Number(anchor.seq);
+      expectedSeq = start + 1;
+      previousHash = anchor.record_hash;
+      hashesBySeq.set(start, anchor.record_hash);
+    }
+  }
+  for (let after = start; ; ) {
     const rows = await db.selectFrom("audit_records").selectAll().where("chain_id", "=", chainId).where("seq", ">", after).orderBy("seq").limit(pageSize).execute();
     if (rows.length === 0) break;
     for (const row of rows) {
@@ -62,6 +77,7 @@ async function verifyChain(db: Kysely<DatabaseSchema>, vault: Vault, chainId: st
   const checkpoints = await db.selectFrom("audit_checkpoints").selectAll().where("chain_id", "=", chainId).orderBy("seq").execute();
   for (const checkpoint of checkpoints) {
     const seq = Number(checkpoint.seq);
+    if (seq < start) continue;
     const key = publicKeys.get(checkpoint.key_id);
     const message = checkpointMessage(chainId, seq, checkpoint.record_hash, checkpoint.at);
     if (!key || !verifyServiceSignature(key, message, checkpoint.signature)) problems.push(`checkpoint at record ${seq} has an invalid signature`);

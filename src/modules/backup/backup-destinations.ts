@@ -126,6 +126,15 @@ export async function recordShreddedTenant(destinations: BackupDestination[], te
   for (const destination of destinations) await destination.store.put(shreddedKey(tenantId), Readable.from([body]));
 }
 
+// A person's key owner is "user:<id>"; a blob key may not hold ":", so it is stored as "user.<id>".
+export function shreddedKeyOwnerName(keyOwner: string): string {
+  return keyOwner.startsWith("user:") ? `user.${keyOwner.slice("user:".length)}` : keyOwner;
+}
+
+export function keyOwnerOfShreddedName(name: string): string {
+  return name.startsWith("user.") ? `user:${name.slice("user.".length)}` : name;
+}
+
 export async function listShreddedTenants(destination: BackupDestination): Promise<string[]> {
   const ids: string[] = [];
   for await (const key of destination.store.list("shredded/")) ids.push(key.slice("shredded/".length));

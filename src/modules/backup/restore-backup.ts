@@ -12,7 +12,7 @@ import { openDatabase, type DatabaseConfig } from "../../store/database.ts";
 import { openBackupKeysWithShares } from "../../vault/backup-keys.ts";
 import { verifyServiceSignature } from "../../vault/service-signing-key.ts";
 import { createVaultRepository } from "../../vault/vault-repository.ts";
-import { blobKeyOf, listShreddedTenants, partKey, type BackupDestination } from "./backup-destinations.ts";
+import { blobKeyOf, keyOwnerOfShreddedName, listShreddedTenants, partKey, type BackupDestination } from "./backup-destinations.ts";
 import { digestingPassThrough, forEachLimited } from "./backup-digests.ts";
 import { readManifest } from "./list-backups.ts";
 import { assertDatabaseEmpty, restoreDatabase } from "./database-snapshot.ts";
@@ -140,7 +140,9 @@ async function applyShredList(context: RestoreContext): Promise<string[]> {
   const database = await openDatabase(context.databaseConfig);
   try {
     const repository = createVaultRepository(database.db);
-    for (const tenantId of tenants) await repository.deleteTenantKeys(tenantId);
+    // Also puts them on the restored database's own shred list, so no fresh key is ever made for them.
+    const at = new Date().toISOString();
+    for (const name of tenants) await repository.shredTenantKeys(keyOwnerOfShreddedName(name), at);
   } finally {
     await database.close();
   }

@@ -258,9 +258,11 @@ export async function registerDocumentRoutes(app: FastifyInstance, deps: Documen
       reply.header("content-range", `bytes */${size}`);
       throw error;
     }
+    // The file name first: a stream opened and then left unsent (because a later step failed) would
+    // report its own failure to no one, as an uncaught error.
+    const filename = row.filename_ciphertext ? await vault.data.openString(filenameContext(access.tenantId, document.id, version), row.filename_ciphertext) : `document-${document.id}`;
     const stream = await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, range);
     deps.onDownload?.(access.tenantId, actorId(access), request.ip);
-    const filename = row.filename_ciphertext ? await vault.data.openString(filenameContext(access.tenantId, document.id, version), row.filename_ciphertext) : `document-${document.id}`;
     reply.header("accept-ranges", "bytes");
     reply.header("content-type", row.content_type);
     reply.header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`);

@@ -19,10 +19,12 @@ export async function sendDocumentVersion(
     reply.header("content-range", `bytes */${size}`);
     throw error;
   }
-  const stream = await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, range);
+  // The file name before the stream: a stream left unsent because a later step failed would report
+  // its own failure to no one, as an uncaught error.
   const filename = row.filename_ciphertext
     ? await deps.vault.data.openString(filenameContext(row.tenant_id, row.document_id, row.version), row.filename_ciphertext)
     : input.fallbackName;
+  const stream = await openVersion(deps, { ...row, sealed_size: Number(row.sealed_size) }, range);
   reply.header("accept-ranges", "bytes");
   reply.header("content-type", row.content_type);
   reply.header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`);

@@ -24,6 +24,9 @@ const scopeFor: Record<TenantAction, ApiScope> = {
   manage_settings: "admin",
   view_audit: "admin",
   transfer_ownership: "admin",
+  export_company: "admin",
+  erase_company: "admin",
+  erase_members: "admin",
   send_for_signature: "sign",
 };
 

@@ -14,7 +14,10 @@ export type TenantAction =
   | "manage_settings"
   | "view_audit"
   | "transfer_ownership"
-  | "send_for_signature";
+  | "send_for_signature"
+  | "export_company"
+  | "erase_company"
+  | "erase_members";
 
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
@@ -30,6 +33,9 @@ const leastRole: Record<TenantAction, Role> = {
   view_audit: "admin",
   transfer_ownership: "owner",
   send_for_signature: "member",
+  export_company: "owner",
+  erase_company: "owner",
+  erase_members: "owner",
 };
 
 export const roles: readonly Role[] = ["owner", "admin", "member", "viewer"];

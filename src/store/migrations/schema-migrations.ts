@@ -15,7 +15,8 @@ import { sharingAndSupportAccessMigration } from "./010-sharing-and-support-acce
 import { sealsMigration } from "./012-seals.ts";
 import { signatureRequestsMigration } from "./013-signature-requests.ts";
 import { backupsMigration } from "./014-backups.ts";
+import { dataLifecycleMigration } from "./015-data-lifecycle.ts";
 import { listingOrderIndexMigration } from "./016-listing-order-index.ts";
 import type { SchemaMigration } from "./schema-migration.ts";
 
-export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, sealsMigration, signatureRequestsMigration, backupsMigration, listingOrderIndexMigration];
+export const schemaMigrations: readonly SchemaMigration[] = [vaultMigration, identityMigration, auditMigration, operatorSessionsMigration, secondFactorsMigration, oidcLoginAttemptsMigration, phoneVerificationMigration, alertsMigration, documentsMigration, searchIndexMigration, sharingAndSupportAccessMigration, sealsMigration, signatureRequestsMigration, backupsMigration, dataLifecycleMigration, listingOrderIndexMigration];

@@ -59,7 +59,7 @@ export function AccountPage(props: { session: Session }) {
 }
 
 export function AccountNav() {
-  return <SectionNav label="Account" items={[{ to: "/account", label: "Profile and sessions" }, { to: "/account/security", label: "Security" }]} />;
+  return <SectionNav label="Account" items={[{ to: "/account", label: "Profile and sessions" }, { to: "/account/security", label: "Security" }, { to: "/account/privacy", label: "Your data" }]} />;
 }
 
 function describeBrowser(userAgent: string): string {
