@@ -160,7 +160,7 @@ for (const kind of databaseKinds) {
       assert.equal(wrong.code, 1, wrong.stderr);
       const restored = await runCli(["backup", "restore", backupId, "--destination", "offsite", "--json", "--config", config], { stdin: `${shares.join("\n")}\n` });
       assert.equal(restored.code, 0, restored.stderr + restored.stdout);
-      assert.equal(JSON.parse(restored.stdout).blobs, expected.filter((entry) => entry.kind === "file").length * 2 + expected.filter((entry) => entry.kind === "page").length);
+      assert.equal(JSON.parse(restored.stdout).blobs, expected.filter((entry) => entry.kind === "file").length * 2 + expected.filter((entry) => entry.kind === "page").length + 2 /* the signed PDF's version and its sealed final PDF */);
 
       if (kind === "sqlite") target.database = await openDatabase(target.config);
       app = await startTestApp(kind, async () => ({ documents: { blobStore: createFileBlobStore(restoredBlobs), maxUploadBytes: 8 * 1024 * 1024 } }), { test: target, shares });
