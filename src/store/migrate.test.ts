@@ -21,7 +21,8 @@ const sharingTables = ["document_shares", "support_access_grants"];
 const signingTables = ["signature_evidence", "signature_fields", "signature_recipients", "signature_requests", "signing_webhook_deliveries", "signing_webhooks"];
 const sealTables = ["document_signing_keys", "seals", "transparency_log", "transparency_tree_heads"];
 const backupTables = ["backup_blob_digests", "backup_leases"];
-const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables, ...sharingTables, ...sealTables, ...signingTables, ...backupTables].sort();
+const lifecycleTables = ["audit_prune_anchors", "tenant_retention", "vault_shredded_key_owners"];
+const allTables = [...vaultTables, ...identityTables, ...auditTables, ...alertTables, ...documentTables, ...sharingTables, ...sealTables, ...signingTables, ...backupTables, ...lifecycleTables].sort();
 const now = "2025-01-01T00:00:00.000Z";
 
 for (const kind of databaseKinds) {
