@@ -184,7 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         get publicUrl() {
           return identity.publicUrl;
         },
-        sealSignedDocument: options.signing?.sealSignedDocument ?? ((input) => sealSignedDocument({ db: identity.db, vault: options.vault }, input)),
+        sealSignedDocument: options.signing?.sealSignedDocument ?? ((input, sealOptions) => sealSignedDocument({ db: identity.db, vault: options.vault }, input, sealOptions)),
         audit: options.audit, log: options.logger,
         // A webhook that cannot be queued never fails the step it reports.
         onRequestEvent: (event) => queueSigningEvent(webhooks, event).catch((error: unknown) => options.logger.error({ err: error }, "signing webhook event not queued")),

@@ -86,7 +86,7 @@ async function startSigningApp(kind: DatabaseKind, logLines: string[], wrapSeal 
   const vault = createVault(createVaultRepository(db));
   const { shares } = await vault.initialize(1, 1);
   await vault.submitShare(shares[0]!);
-  const seal = wrapSeal((input) => sealSignedDocument({ db, vault }, input));
+  const seal = wrapSeal((input, options) => sealSignedDocument({ db, vault }, input, options));
   const log = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
   const messages = createMessageSender(
     { email: { kind: "smtp", host: "127.0.0.1", port: mail.port, secure: false, requireTls: false, from: "s@test.example" }, sms: { kind: "http", url: sms.url, token: sms.token } },
@@ -640,9 +640,9 @@ for (const kind of databaseKinds) {
 for (const kind of databaseKinds) describe(`a request whose seal fails (${kind})`, { skip: await skipReason(kind) }, () => {
   it("keeps its signatures, records the failure, raises a security event and completes on a later run", async () => {
     let failing = true;
-    const t = await startSigningApp(kind, [], (real) => async (input) => {
+    const t = await startSigningApp(kind, [], (real) => async (input, options) => {
       if (failing) throw new Error("the seal key is unavailable");
-      return real(input);
+      return real(input, options);
     });
     try {
       const { client, tenantId } = await t.signUp(alice, "Seal Trouble Co");
@@ -671,6 +671,48 @@ for (const kind of databaseKinds) describe(`a request whose seal fails (${kind})
       const run = await runSigningSchedule(t.deps, Date.now() + 3 * day);
       assert.equal(run.completed, 1);
       assert.equal((await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json().status, "completed");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+for (const kind of databaseKinds) describe(`a completion interrupted after its seal was recorded (${kind})`, { skip: await skipReason(kind) }, () => {
+  it("finishes on a later run with the same seal and the final PDF stored before it", async () => {
+    let interrupt = true;
+    const logs: string[] = [];
+    const t = await startSigningApp(kind, logs, (real) => async (input, options) => {
+      const result = await real(input, options);
+      // The seal and its final PDF are recorded; the node stops before marking the request completed.
+      if (interrupt) throw new Error("the node stopped after the seal was recorded");
+      return result;
+    });
+    try {
+      const { client, tenantId } = await t.signUp(alice, "Interrupted Seal Co");
+      const docId = (await client.post(`/v1/tenants/${tenantId}/documents`, { title: "Sealed once" })).json().id;
+      await client.request("PUT", `/v1/tenants/${tenantId}/documents/${docId}/content?baseVersion=0`, pdf, { "x-content-type": "application/pdf" });
+      const since = t.mail.received.length;
+      const created = (await client.post(`/v1/tenants/${tenantId}/signature-requests`, { documentId: docId, order: "parallel", expiresAt: inDays(2), send: true, recipients: [{ ...signer1, role: "signer" }] })).json();
+      const mails = await mailsTo(t, signer1.email, since, 2);
+      const token = tokenIn(mails.find((mail) => mail.text.includes("#token="))!);
+      const pin = pinIn(mails.find((mail) => /PIN \d{6}/.test(mail.text))!.text);
+      const stranger = new WebClient(t.base, t.ca);
+      const s = (await stranger.post(`/v1/sign/${token}/pin`, { pin })).json().session;
+      await stranger.request("POST", `/v1/sign/${token}/consent`, {}, { "x-signing-session": s });
+      const fieldId = (await stranger.request("GET", `/v1/sign/${token}/request`, undefined, { "x-signing-session": s })).json().fields[0].id;
+      assert.equal((await stranger.request("POST", `/v1/sign/${token}/sign`, { fields: [{ fieldId, value: "Sam First" }] }, { "x-signing-session": s })).status, 200);
+      assert.equal((await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json().status, "sent", "not completed yet");
+      const recorded = await t.test.database.db.selectFrom("seals").select("sha256").where("tenant_id", "=", tenantId).where("request_id", "=", created.id).executeTakeFirstOrThrow();
+      interrupt = false;
+      const run = await runSigningSchedule(t.deps, Date.now() + 60 * 60_000);
+      assert.equal(run.completed, 1, logs.filter((line) => line.includes("seal")).slice(-2).join("\n"));
+      const done = (await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json();
+      assert.deepEqual([done.status, done.final.sha256], ["completed", recorded.sha256], "completed with the seal recorded the first time");
+      const final = await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}/final-pdf`);
+      assert.equal(createHash("sha256").update(final.bytes).digest("hex"), recorded.sha256);
+      assert.equal((await stranger.request("POST", "/v1/verify", final.bytes, { "content-type": "application/pdf" })).json().status, "sealed");
+      const seals = await t.test.database.db.selectFrom("seals").select("request_id").where("tenant_id", "=", tenantId).execute();
+      assert.equal(seals.length, 1, "sealed once");
     } finally {
       await t.close();
     }

@@ -11,7 +11,7 @@ import { canonicalJson } from "./canonical-json.ts";
 import { addSignaturePlaceholder, embedPadesSignature } from "./pades-signature.ts";
 import { renderFinalPdf } from "./render-final-pdf.ts";
 import { sealRecordContext, sealSignatureMessage } from "./seal-record.ts";
-import type { SealInput, SealRecord, SealResult } from "./seal-types.ts";
+import type { SealInput, SealOptions, SealRecord, SealResult } from "./seal-types.ts";
 import { appendToLog } from "./transparency-log.ts";
 
 export type SealDeps = {
@@ -30,9 +30,9 @@ export const sealLimits = {
   drawnSignatureChars: 2 * 1024 * 1024,
 };
 
-export async function sealSignedDocument(deps: SealDeps, input: SealInput): Promise<SealResult> {
+export async function sealSignedDocument(deps: SealDeps, input: SealInput, options: SealOptions = {}): Promise<SealResult> {
   try {
-    return await seal(deps, input);
+    return await seal(deps, input, options);
   } catch (error) {
     deps.events?.emit({
       type: "seal_failure",
@@ -43,7 +43,7 @@ export async function sealSignedDocument(deps: SealDeps, input: SealInput): Prom
   }
 }
 
-async function seal(deps: SealDeps, input: SealInput): Promise<SealResult> {
+async function seal(deps: SealDeps, input: SealInput, options: SealOptions): Promise<SealResult> {
   checkSealInput(input);
   const existing = await deps.db.selectFrom("seals").select("request_id")
     .where("tenant_id", "=", input.tenantId).where("request_id", "=", input.requestId).executeTakeFirst();
@@ -54,6 +54,7 @@ async function seal(deps: SealDeps, input: SealInput): Promise<SealResult> {
   const prepared = await renderAndPrepare(input, { originalSha256, sealedAt });
   const { pdf: finalPdf, cms } = await embedPadesSignature(prepared, deps.vault.documentSigningKey);
   const sha256 = sha256Hex(finalPdf);
+  await options.beforeRecord?.(finalPdf, sha256);
 
   const { written: seal } = await appendToLog(deps, async (logIndex) => {
     const unsigned = {

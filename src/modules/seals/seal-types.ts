@@ -59,3 +59,10 @@ export type SealRecord = {
 };
 
 export type SealResult = { finalPdf: Buffer; seal: SealRecord };
+
+/**
+ * `beforeRecord` runs once the final PDF exists and before the seal is recorded: the caller stores the
+ * PDF there, so a seal is never recorded for a PDF that was not kept (if it throws, nothing is recorded
+ * and the request can be sealed again).
+ */
+export type SealOptions = { beforeRecord?: (finalPdf: Buffer, sha256: string) => Promise<void> };

@@ -4,14 +4,15 @@
 // request and the seal record sealed, marks the request completed and e-mails every party the final
 // PDF. One node completes a request at a time (a claim on finished_at); a failed seal leaves the
 // request `sent` with its signatures, records the failure and is retried by the scheduler.
-import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "../../errors/app-error.ts";
 import { openUserField } from "../accounts/user-fields.ts";
 import { openVersion } from "../documents/document-content.ts";
 import { maxAttachmentBytes } from "../messages/message.ts";
-import type { EvidenceStep, FilledField, SealInput, SealSigner } from "../seals/seal-types.ts";
+import { sealRecordContext as sealRecordOfSeals } from "../seals/seal-record.ts";
+import type { EvidenceStep, FilledField, SealInput, SealRecord, SealSigner } from "../seals/seal-types.ts";
 import { recordEvidence } from "./record-evidence.ts";
 import { loadRecipients } from "./send-signature-request.ts";
 import { loadFieldsOf } from "./sign-as-recipient.ts";
@@ -67,8 +68,11 @@ async function gatherSealInput(deps: SigningDeps, request: RequestRow, completed
   };
 }
 
-async function storeFinalPdf(deps: SigningDeps, request: RequestRow, finalPdf: Buffer): Promise<{ blobKey: string; sealedSize: number }> {
-  const blobKey = `t/${request.tenant_id}/s/${request.id}/final-${randomBytes(8).toString("hex")}`;
+// Named by the final PDF's hash, so a completion interrupted after its seal was recorded finds it again.
+const finalBlobKey = (request: RequestRow, sha256: string) => `t/${request.tenant_id}/s/${request.id}/final-${sha256}`;
+
+async function storeFinalPdf(deps: SigningDeps, request: RequestRow, finalPdf: Buffer, sha256: string): Promise<{ blobKey: string; sealedSize: number }> {
+  const blobKey = finalBlobKey(request, sha256);
   const sealing = await deps.vault.data.createSealStream(finalPdfContext(request.tenant_id, request.id));
   const sink = new PassThrough();
   try {
@@ -93,19 +97,33 @@ export async function completeSignatureRequest(deps: SigningDeps, tenantId: stri
   if (Number(claim.numUpdatedRows) !== 1) return false;
 
   let stored: { blobKey: string; sealedSize: number } | undefined;
-  try {
-    if (!deps.sealSignedDocument) throw new AppError("config_invalid", "no document seal is configured: the request waits for it");
-    const { input, contacts } = await gatherSealInput(deps, request, completedAt);
-    const { finalPdf, seal } = await deps.sealSignedDocument(input);
-    // The seal is made once (the seal module refuses a second one for the request), so storing its
-    // result gets a few tries before the failure is recorded.
-    for (let attempt = 1; !stored; attempt++) {
+  let sealRecorded = false;
+  const storeWithRetries = async (finalPdf: Buffer, sha256: string) => {
+    for (let attempt = 1; ; attempt++) {
       try {
-        stored = await storeFinalPdf(deps, request, finalPdf);
+        return await storeFinalPdf(deps, request, finalPdf, sha256);
       } catch (error) {
         if (attempt >= 3) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
+    }
+  };
+  try {
+    if (!deps.sealSignedDocument) throw new AppError("config_invalid", "no document seal is configured: the request waits for it");
+    const { input, contacts } = await gatherSealInput(deps, request, completedAt);
+    // A seal recorded by an earlier, interrupted completion: its final PDF was stored before it.
+    const earlier = await resumeRecordedSeal(deps, request);
+    let finalPdf: Buffer;
+    let seal: SealRecord;
+    if (earlier) {
+      ({ finalPdf, seal } = earlier);
+      stored = { blobKey: earlier.blobKey, sealedSize: earlier.sealedSize };
+      sealRecorded = true;
+    } else {
+      // The final PDF is stored before the seal is recorded, so a recorded seal always has its PDF.
+      ({ finalPdf, seal } = await deps.sealSignedDocument(input, { beforeRecord: async (pdf, sha256) => { stored = await storeWithRetries(pdf, sha256); } }));
+      sealRecorded = true;
+      stored ??= await storeWithRetries(finalPdf, seal.sha256);
     }
     const sealCiphertext = await vault.data.sealString(sealRecordContext(tenantId, requestId), JSON.stringify(seal));
     const done = await thisRequest().set({
@@ -118,12 +136,36 @@ export async function completeSignatureRequest(deps: SigningDeps, tenantId: stri
     return true;
   } catch (error) {
     deps.log?.error({ err: error, tenantId, requestId, event: "seal_failed" }, "the signed document could not be sealed; the request waits for a retry");
-    if (stored) await deps.blobStore.delete(stored.blobKey).catch(() => undefined);
+    // Once the seal is recorded its final PDF stays: the next try completes with it. If that cannot be
+    // told, the PDF stays too (an orphan blob is better than a seal without its PDF).
+    if (stored && !sealRecorded) {
+      const recorded = await db.selectFrom("seals").select("request_id").where("tenant_id", "=", tenantId).where("request_id", "=", requestId)
+        .executeTakeFirst().then((row) => row !== undefined, () => true);
+      if (!recorded) await deps.blobStore.delete(stored.blobKey).catch(() => undefined);
+    }
     await thisRequest().set({ finished_at: null }).where("finished_at", "=", completedAt).execute();
     await recordEvidence(deps, { tenantId, requestId, recipientId: null, event: "seal_failed" }).catch(() => undefined);
     deps.onSealFailure?.(tenantId, requestId);
     return false;
   }
+}
+
+// A seal already recorded for this request (a completion that stopped after it): its record and the
+// final PDF stored under its hash, or undefined if there is none.
+async function resumeRecordedSeal(deps: SigningDeps, request: RequestRow): Promise<{ finalPdf: Buffer; seal: SealRecord; blobKey: string; sealedSize: number } | undefined> {
+  const row = await deps.db.selectFrom("seals").select(["sha256", "record_ciphertext"])
+    .where("tenant_id", "=", request.tenant_id).where("request_id", "=", request.id).executeTakeFirst();
+  if (!row) return undefined;
+  const blobKey = finalBlobKey(request, row.sha256);
+  const sealedSize = (await deps.blobStore.stat(blobKey))?.size;
+  if (sealedSize === undefined) throw new AppError("conflict", "this request's seal is recorded but its final PDF is missing");
+  const seal = JSON.parse(await deps.vault.data.openString(sealRecordOfSeals(request.tenant_id, request.id), row.record_ciphertext)) as SealRecord;
+  const opened = (await deps.blobStore.get(blobKey)).pipe(deps.vault.data.createOpenStream(finalPdfContext(request.tenant_id, request.id)));
+  const chunks: Buffer[] = [];
+  for await (const chunk of opened) chunks.push(chunk as Buffer);
+  const finalPdf = Buffer.concat(chunks);
+  if (createHash("sha256").update(finalPdf).digest("hex") !== row.sha256) throw new AppError("conflict", "this request's stored final PDF does not match its seal");
+  return { finalPdf, seal, blobKey, sealedSize };
 }
 
 // Every party (signers, approvers, viewers and the sender) gets the final PDF; a file too large to

@@ -7,10 +7,10 @@ import type { Vault } from "../../vault/vault.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { AuditTrail } from "../audit/audit-trail.ts";
 import type { MessageSender } from "../messages/message.ts";
-import type { SealInput, SealResult } from "../seals/seal-types.ts";
+import type { SealInput, SealOptions, SealResult } from "../seals/seal-types.ts";
 import type { WebhookDeps } from "./signing-webhooks.ts";
 
-export type SealSignedDocument = (input: SealInput) => Promise<SealResult>;
+export type SealSignedDocument = (input: SealInput, options?: SealOptions) => Promise<SealResult>;
 
 export type SigningDeps = {
   db: Kysely<DatabaseSchema>;
