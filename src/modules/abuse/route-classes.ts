@@ -25,7 +25,9 @@ export function classifyRoute(method: string, routeUrl: string | undefined, hasA
   if (routeUrl.startsWith("/v1/sign/") || routeUrl === "/v1/shared/:token/unlock") return "pin";
   if (loginRoutes.has(route)) return "login";
   if (codeRoutes.has(route) || (method === "POST" && routeUrl.startsWith("/v1/auth/login/"))) return "code";
-  if ((method === "GET" || method === "HEAD") && /\/(download|content)$/.test(routeUrl)) return "download";
+  if ((method === "GET" || method === "HEAD") && /\/(download|content|final-pdf|export)$/.test(routeUrl)) return "download";
+  // Bulk transfers in the other direction: a PDF of up to 100 MB hashed for verification, a company export.
+  if (route === "POST /v1/verify" || route === "POST /v1/tenants/:tenantId/export") return "download";
   return hasApiKey ? "api" : "default";
 }
 
