@@ -7,7 +7,7 @@
 //   backups/<id>/manifest.json  written last, once every part is verified: only then is the backup good
 //   blobs/<aa>/<sha256>         blobs by content, shared by all backups (copied once)
 //   shredded/<tenant id>        companies erased since: a restore destroys their keys again
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, webcrypto, type Hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -91,19 +91,35 @@ function contentWriter(root: string): Pick<BackupDestination, "putContent" | "fl
       let handle: FileHandle | undefined;
       try {
         handle = await open(temp, "wx", 0o600);
-        const hash = createHash("sha256");
+        // A blob read in one chunk (the usual case: runBackup reads each in one buffer of its size) is
+        // hashed by WebCrypto in the thread pool while it is written, off the event loop's core; a
+        // second chunk switches to an incremental hash over all of them.
+        let hash: Hash | undefined;
+        let first: { chunk: Buffer; digest: Promise<ArrayBuffer> } | undefined;
         let size = 0;
         for await (const chunk of source as AsyncIterable<Buffer>) {
-          hash.update(chunk);
+          if (first === undefined && hash === undefined) {
+            const digest = webcrypto.subtle.digest("SHA-256", chunk);
+            digest.catch(() => undefined); // awaited below unless a second chunk comes
+            first = { chunk, digest };
+          } else {
+            if (hash === undefined) {
+              hash = createHash("sha256");
+              hash.update(first!.chunk);
+              first = undefined;
+            }
+            hash.update(chunk);
+          }
           await writeFully(handle, chunk);
           size += chunk.length;
         }
+        const sha256 = hash ? hash.digest("hex") : first ? Buffer.from(await first.digest).toString("hex") : createHash("sha256").digest("hex");
         await handle.sync();
         const written = (await handle.stat()).size;
         await handle.close();
         handle = undefined;
         if (written !== size) throw new AppError("backup_failed", `a blob was ${written} bytes on disk after ${size} were written`);
-        const digest = { sha256: hash.digest("hex"), size };
+        const digest = { sha256, size };
         const dir = join(blobsDir, digest.sha256.slice(0, 2));
         await ensureDir(dir);
         await rename(temp, join(dir, digest.sha256));
