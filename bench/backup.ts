@@ -7,7 +7,8 @@
 // are random, which is what sealed ciphertext looks like to both tools (neither can compress or
 // deduplicate it). Both tools write to a directory on the same disk, page cache warm for both.
 // Both are run as their command-line programs (`strongroom backup run`, `restic backup`), timed from
-// start to exit. Ours does more than restic by default: every copied object is read back and checked.
+// start to exit. Ours checks every blob copy on its write path (SHA-256 of the bytes written, size after
+// fsync) and reads back the parts and the manifest; restic does neither read-back.
 // Needs restic (Debian). Uses about 7 GiB of temporary disk.
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";

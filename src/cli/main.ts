@@ -3,14 +3,11 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/config.ts";
 import { isAppError } from "../errors/app-error.ts";
-import { startServer } from "../http/start-server.ts";
 import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
-import { runAuditCommand } from "./audit-commands.ts";
-import { runBackupCommand } from "./backup-commands.ts";
-import { runDevCommand } from "./dev-commands.ts";
-import { runOperatorCommand } from "./operator-commands.ts";
-import { runVerifyCommand, runVerifyKeyCommand } from "./verify-commands.ts";
+
+// Each command's module is loaded when it runs: the server's module graph alone takes about a second
+// to load, which a `backup run` (or any other short command) need not pay.
 
 const usage = `usage:
   strongroom server [--port N] [--http-port N] [--host H] [--data-dir DIR] [--config FILE]
@@ -60,7 +57,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
       return values.help ? 0 : 2;
     }
     // Offline: needs no configuration, database or server.
-    if (command === "verify") return await runVerifyCommand([verb, ...rest].filter((item): item is string => item !== undefined), values, io);
+    if (command === "verify") return await (await import("./verify-commands.ts")).runVerifyCommand([verb, ...rest].filter((item): item is string => item !== undefined), values, io);
     const config = loadConfig({
       file: values.config ?? process.env.STRONGROOM_CONFIG,
       env: process.env,
@@ -73,22 +70,22 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     if (command === "operator") {
       const [action, ...extra] = verb === "user" ? rest : [undefined, ...rest];
       if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-      return await runOperatorCommand(verb, { ...values, action }, config, io);
+      return await (await import("./operator-commands.ts")).runOperatorCommand(verb, { ...values, action }, config, io);
     }
     if (command === "audit") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-      return await runAuditCommand(verb, values, config, io);
+      return await (await import("./audit-commands.ts")).runAuditCommand(verb, values, config, io);
     }
     if (command === "verify-key") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-      return await runVerifyKeyCommand(verb, config, io);
+      return await (await import("./verify-commands.ts")).runVerifyKeyCommand(verb, config, io);
     }
     if (command === "backup") {
-      return await runBackupCommand(verb, rest, values, config, io);
+      return await (await import("./backup-commands.ts")).runBackupCommand(verb, rest, values, config, io);
     }
     if (command === "dev") {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-      return await runDevCommand(verb, values, config, io);
+      return await (await import("./dev-commands.ts")).runDevCommand(verb, values, config, io);
     }
     throw new UsageError(`unknown command ${command}`);
   } catch (error) {
@@ -107,6 +104,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   const log = createLogger({ level: config.logLevel });
+  const { startServer } = await import("../http/start-server.ts");
   const server = await startServer(config, log, packageVersion());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -14,7 +14,16 @@ import { readDocumentSigningFiles } from "../vault/document-signing-key.ts";
 
 export type Runtime = { config: Config; database: Database; blobStore: BlobStore; vault: Vault; close(): Promise<void> };
 
-export async function openRuntime(config: Config): Promise<Runtime> {
+export type RuntimeOptions = {
+  /**
+   * Remove temporary files of interrupted blob-store writes (default: yes, for start-up). A command
+   * that may run beside a live server (`backup run`) passes false: the sweep would also remove the
+   * temporary file of an upload in progress, and on a large store it walks every directory.
+   */
+  cleanupBlobTemps?: boolean;
+};
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   // A missing, mismatched, expired or unusable signing certificate stops start-up here, not a signature request at completion.
   const documentSigning = config.documentSigning.certFile && config.documentSigning.keyFile
     ? readDocumentSigningFiles(config.documentSigning.certFile, config.documentSigning.keyFile)
@@ -26,7 +35,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await database.close();
     throw error;
   }
-  const blobStore = await openBlobStore(config).catch(async (error: unknown) => {
+  const blobStore = await openBlobStore(config, options.cleanupBlobTemps ?? true).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });
@@ -44,11 +53,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
 }
 
 // A wrong bucket or credential is a start-up error, not a failure at the first upload.
-export async function openBlobStore(config: Config): Promise<BlobStore> {
+export async function openBlobStore(config: Config, cleanupTemps = true): Promise<BlobStore> {
   const store = config.blobStore;
   if (store.kind === "fs") {
     const files = createFileBlobStore(config.blobDirectory);
-    await files.cleanupTempFiles();
+    if (cleanupTemps) await files.cleanupTempFiles();
     return files;
   }
   const s3 = createS3BlobStore({

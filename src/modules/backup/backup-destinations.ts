@@ -7,13 +7,12 @@
 //   backups/<id>/manifest.json  written last, once every part is verified: only then is the backup good
 //   blobs/<aa>/<sha256>         blobs by content, shared by all backups (copied once)
 //   shredded/<tenant id>        companies erased since: a restore destroys their keys again
-import { randomBytes } from "node:crypto";
-import { createWriteStream, readFileSync } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { createHash, randomBytes, webcrypto, type Hash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { digestingPassThrough, type Digest } from "./backup-digests.ts";
+import type { Digest } from "./backup-digests.ts";
 import { AppError } from "../../errors/app-error.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
 import { createFileBlobStore } from "../../store/blob-store-fs.ts";
@@ -69,23 +68,65 @@ export function openBackupDestination(config: BackupDestinationConfig): BackupDe
 }
 
 // The temp name is the file blob store's own pattern, so its cleanupTempFiles removes what a crash leaves.
+//
+// The copy is checked on the write path, not by reading it back: each chunk is hashed and then handed
+// to write() unchanged (short writes are retried), so the SHA-256 is of exactly the bytes written; after
+// fsync the file's size must equal the bytes written. A read-back right after the write would come from
+// the page cache, i.e. return the same buffers the kernel just took from us: it cannot see a bad disk,
+// and it found nothing this check does not (see docs/architecture.md, Backups). `backup verify` reads
+// from the disk when asked to.
 function contentWriter(root: string): Pick<BackupDestination, "putContent" | "flushContent"> {
   const blobsDir = join(root, "blobs");
   const dirty = new Set<string>();
+  const made = new Set<string>();
+  const ensureDir = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    made.add(dir);
+  };
   return {
     async putContent(source) {
-      await mkdir(blobsDir, { recursive: true, mode: 0o700 });
+      await ensureDir(blobsDir);
       const temp = join(blobsDir, `.tmp-${randomBytes(16).toString("hex")}`);
-      const tap = digestingPassThrough();
+      let handle: FileHandle | undefined;
       try {
-        await pipeline(source, tap.stream, createWriteStream(temp, { mode: 0o600, flush: true }));
-        const digest = tap.digest();
+        handle = await open(temp, "wx", 0o600);
+        // A blob read in one chunk (the usual case: runBackup reads each in one buffer of its size) is
+        // hashed by WebCrypto in the thread pool while it is written, off the event loop's core; a
+        // second chunk switches to an incremental hash over all of them.
+        let hash: Hash | undefined;
+        let first: { chunk: Buffer; digest: Promise<ArrayBuffer> } | undefined;
+        let size = 0;
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          if (first === undefined && hash === undefined) {
+            const digest = webcrypto.subtle.digest("SHA-256", chunk);
+            digest.catch(() => undefined); // awaited below unless a second chunk comes
+            first = { chunk, digest };
+          } else {
+            if (hash === undefined) {
+              hash = createHash("sha256");
+              hash.update(first!.chunk);
+              first = undefined;
+            }
+            hash.update(chunk);
+          }
+          await writeFully(handle, chunk);
+          size += chunk.length;
+        }
+        const sha256 = hash ? hash.digest("hex") : first ? Buffer.from(await first.digest).toString("hex") : createHash("sha256").digest("hex");
+        await handle.sync();
+        const written = (await handle.stat()).size;
+        await handle.close();
+        handle = undefined;
+        if (written !== size) throw new AppError("backup_failed", `a blob was ${written} bytes on disk after ${size} were written`);
+        const digest = { sha256, size };
         const dir = join(blobsDir, digest.sha256.slice(0, 2));
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await ensureDir(dir);
         await rename(temp, join(dir, digest.sha256));
         dirty.add(dir);
         return digest;
       } catch (error) {
+        await handle?.close().catch(() => undefined);
         await rm(temp, { force: true }).catch(() => undefined);
         throw error;
       }
@@ -103,6 +144,14 @@ function contentWriter(root: string): Pick<BackupDestination, "putContent" | "fl
       dirty.clear();
     },
   };
+}
+
+async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
 }
 
 export function openBackupDestinations(configs: BackupDestinationConfig[]): BackupDestination[] {
