@@ -637,6 +637,24 @@ for (const kind of databaseKinds) {
   });
 }
 
+// A company sends a PDF to one signer, who signs it through the link and PIN from the mailbox.
+async function sendAndSignOnce(t: SigningApp, companyName: string, title: string) {
+  const { client, tenantId } = await t.signUp(alice, companyName);
+  const docId = (await client.post(`/v1/tenants/${tenantId}/documents`, { title })).json().id;
+  await client.request("PUT", `/v1/tenants/${tenantId}/documents/${docId}/content?baseVersion=0`, pdf, { "x-content-type": "application/pdf" });
+  const since = t.mail.received.length;
+  const created = (await client.post(`/v1/tenants/${tenantId}/signature-requests`, { documentId: docId, order: "parallel", expiresAt: inDays(2), send: true, recipients: [{ ...signer1, role: "signer" }] })).json();
+  const mails = await mailsTo(t, signer1.email, since, 2);
+  const token = tokenIn(mails.find((mail) => mail.text.includes("#token="))!);
+  const pin = pinIn(mails.find((mail) => /PIN \d{6}/.test(mail.text))!.text);
+  const stranger = new WebClient(t.base, t.ca);
+  const s = (await stranger.post(`/v1/sign/${token}/pin`, { pin })).json().session;
+  await stranger.request("POST", `/v1/sign/${token}/consent`, {}, { "x-signing-session": s });
+  const fieldId = (await stranger.request("GET", `/v1/sign/${token}/request`, undefined, { "x-signing-session": s })).json().fields[0].id;
+  const signed = await stranger.request("POST", `/v1/sign/${token}/sign`, { fields: [{ fieldId, value: "Sam First" }] }, { "x-signing-session": s });
+  return { client, tenantId, requestId: created.id as string, signed, stranger };
+}
+
 for (const kind of databaseKinds) describe(`a request whose seal fails (${kind})`, { skip: await skipReason(kind) }, () => {
   it("keeps its signatures, records the failure, raises a security event and completes on a later run", async () => {
     let failing = true;
@@ -645,19 +663,8 @@ for (const kind of databaseKinds) describe(`a request whose seal fails (${kind})
       return real(input, options);
     });
     try {
-      const { client, tenantId } = await t.signUp(alice, "Seal Trouble Co");
-      const docId = (await client.post(`/v1/tenants/${tenantId}/documents`, { title: "Sealed later" })).json().id;
-      await client.request("PUT", `/v1/tenants/${tenantId}/documents/${docId}/content?baseVersion=0`, pdf, { "x-content-type": "application/pdf" });
-      const since = t.mail.received.length;
-      const created = (await client.post(`/v1/tenants/${tenantId}/signature-requests`, { documentId: docId, order: "parallel", expiresAt: inDays(2), send: true, recipients: [{ ...signer1, role: "signer" }] })).json();
-      const mails = await mailsTo(t, signer1.email, since, 2);
-      const token = tokenIn(mails.find((mail) => mail.text.includes("#token="))!);
-      const pin = pinIn(mails.find((mail) => /PIN \d{6}/.test(mail.text))!.text);
-      const stranger = new WebClient(t.base, t.ca);
-      const s = (await stranger.post(`/v1/sign/${token}/pin`, { pin })).json().session;
-      await stranger.request("POST", `/v1/sign/${token}/consent`, {}, { "x-signing-session": s });
-      const fieldId = (await stranger.request("GET", `/v1/sign/${token}/request`, undefined, { "x-signing-session": s })).json().fields[0].id;
-      const signed = await stranger.request("POST", `/v1/sign/${token}/sign`, { fields: [{ fieldId, value: "Sam First" }] }, { "x-signing-session": s });
+      const { client, tenantId, requestId, signed } = await sendAndSignOnce(t, "Seal Trouble Co", "Sealed later");
+      const created = { id: requestId };
       assert.deepEqual([signed.status, signed.json().status], [200, "signed"]);
       const waiting = (await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json();
       assert.deepEqual([waiting.status, waiting.recipients[0].status, waiting.final], ["sent", "signed", null]);
@@ -688,19 +695,9 @@ for (const kind of databaseKinds) describe(`a completion interrupted after its s
       return result;
     });
     try {
-      const { client, tenantId } = await t.signUp(alice, "Interrupted Seal Co");
-      const docId = (await client.post(`/v1/tenants/${tenantId}/documents`, { title: "Sealed once" })).json().id;
-      await client.request("PUT", `/v1/tenants/${tenantId}/documents/${docId}/content?baseVersion=0`, pdf, { "x-content-type": "application/pdf" });
-      const since = t.mail.received.length;
-      const created = (await client.post(`/v1/tenants/${tenantId}/signature-requests`, { documentId: docId, order: "parallel", expiresAt: inDays(2), send: true, recipients: [{ ...signer1, role: "signer" }] })).json();
-      const mails = await mailsTo(t, signer1.email, since, 2);
-      const token = tokenIn(mails.find((mail) => mail.text.includes("#token="))!);
-      const pin = pinIn(mails.find((mail) => /PIN \d{6}/.test(mail.text))!.text);
-      const stranger = new WebClient(t.base, t.ca);
-      const s = (await stranger.post(`/v1/sign/${token}/pin`, { pin })).json().session;
-      await stranger.request("POST", `/v1/sign/${token}/consent`, {}, { "x-signing-session": s });
-      const fieldId = (await stranger.request("GET", `/v1/sign/${token}/request`, undefined, { "x-signing-session": s })).json().fields[0].id;
-      assert.equal((await stranger.request("POST", `/v1/sign/${token}/sign`, { fields: [{ fieldId, value: "Sam First" }] }, { "x-signing-session": s })).status, 200);
+      const { client, tenantId, requestId, signed, stranger } = await sendAndSignOnce(t, "Interrupted Seal Co", "Sealed once");
+      assert.equal(signed.status, 200);
+      const created = { id: requestId };
       assert.equal((await client.get(`/v1/tenants/${tenantId}/signature-requests/${created.id}`)).json().status, "sent", "not completed yet");
       const recorded = await t.test.database.db.selectFrom("seals").select("sha256").where("tenant_id", "=", tenantId).where("request_id", "=", created.id).executeTakeFirstOrThrow();
       interrupt = false;
