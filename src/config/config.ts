@@ -11,6 +11,7 @@ import { abuseConfigSchema } from "../modules/abuse/abuse-config.ts";
 import { malwareConfigSchema } from "../modules/malware/malware-config.ts";
 import { privacyConfigSchema } from "../modules/privacy/privacy-config.ts";
 import { backupConfigSchema } from "../modules/backup/backup-config.ts";
+import { s3SettingsSchema } from "../store/s3-settings-schema.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const tlsFiles = z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() });
@@ -52,17 +53,7 @@ const configSchema = z.object({
   ]).default({ kind: "sqlite" }),
   blobStore: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("fs"), directory: z.string().optional() }),
-    z.object({
-      kind: z.literal("s3"),
-      endpoint: z.url().optional(),
-      region: z.string().default("us-east-1"),
-      bucket: z.string().min(3),
-      prefix: z.string().default(""),
-      accessKeyId: z.string().min(1),
-      secretAccessKey: z.string().min(1),
-      forcePathStyle: z.boolean().default(false),
-      caFile: z.string().optional(),
-    }),
+    s3SettingsSchema,
   ]).default({ kind: "fs" }),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),

@@ -1,23 +1,13 @@
 // Backup settings: where backups go (directories and S3-compatible buckets), when they run, how long
 // they are kept, and the interval of continuous mode.
 import { z } from "zod";
+import { s3SettingsSchema } from "../../store/s3-settings-schema.ts";
 
 const destinationName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "lower-case letters, digits, _ and -, at most 40");
 
 const backupDestinationSchema = z.discriminatedUnion("kind", [
   z.object({ name: destinationName, kind: z.literal("directory"), path: z.string().min(1) }),
-  z.object({
-    name: destinationName,
-    kind: z.literal("s3"),
-    endpoint: z.url().optional(),
-    region: z.string().default("us-east-1"),
-    bucket: z.string().min(3),
-    prefix: z.string().default(""),
-    accessKeyId: z.string().min(1),
-    secretAccessKey: z.string().min(1),
-    forcePathStyle: z.boolean().default(false),
-    caFile: z.string().optional(),
-  }),
+  s3SettingsSchema.extend({ name: destinationName }),
 ]);
 
 export const backupConfigSchema = z.object({
