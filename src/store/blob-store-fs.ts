@@ -75,8 +75,11 @@ export function createFileBlobStore(rootDir: string): FileBlobStore {
         // A key that is a prefix of other keys is a directory here, not a blob.
         if (!info.isFile()) throw notFound(key);
         // Reading from the open handle keeps serving this version even if the key is replaced meanwhile.
-        // Large reads: blobs are decrypted in 1 MiB chunks, so 64 KiB reads only add round trips.
-        return handle.createReadStream({ ...streamBounds(range, info.size), highWaterMark: 1024 * 1024 });
+        // Reads of up to 1 MiB (64 KiB reads only add round trips on large blobs), but never larger than
+        // what is left: each read allocates its whole buffer, and a small blob must not cost 1 MiB.
+        const bounds = streamBounds(range, info.size);
+        const length = bounds.end - bounds.start + 1;
+        return handle.createReadStream({ ...(length > 0 ? bounds : {}), highWaterMark: Math.min(1024 * 1024, Math.max(length, 1)) });
       } catch (error) {
         await handle.close().catch(() => {});
         throw isAppError(error) ? error : storageFailure("get", key, error);
@@ -116,8 +119,9 @@ export function createFileBlobStore(rootDir: string): FileBlobStore {
   };
 }
 
-function streamBounds(range: ByteRange | undefined, size: number): { start?: number; end?: number } {
-  if (range === undefined) return {};
+// An explicit end also spares the stream its last read (the one that finds the end of the file).
+function streamBounds(range: ByteRange | undefined, size: number): { start: number; end: number } {
+  if (range === undefined) return { start: 0, end: size - 1 };
   if (range.start >= size) {
     throw new AppError("range_not_satisfiable", `range starts at ${range.start} but the blob has ${size} bytes`);
   }

@@ -1,7 +1,7 @@
 // The blob store contract shared by the file-system and S3 back ends, and its key rules.
 // Blob stores sit below the vault's barrier: they only ever receive ciphertext and do no crypto.
 
-import type { Readable } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 import { AppError } from "../errors/app-error.ts";
 
 /** An inclusive byte range, as in HTTP's `Range: bytes=start-end`. */
@@ -64,4 +64,17 @@ function isValidKey(key: unknown): key is string {
 function describeKey(key: unknown): string {
   if (typeof key !== "string") return `(${typeof key})`;
   return JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key);
+}
+
+/**
+ * A blob read piped through a transform (decryption). Unlike `source.pipe(transform)`, a reader that
+ * stops early (a client that hangs up) also closes the blob's file or connection, and a failed read
+ * reaches whoever reads the result.
+ */
+export function readThrough(source: Readable, transform: Transform): Readable {
+  // Not stream.pipeline: on every finish it aborts an AbortController, whose DOMException (with its stack
+  // trace) costs as much as a small request's decryption.
+  source.on("error", (error) => transform.destroy(error));
+  transform.once("close", () => source.destroy());
+  return source.pipe(transform);
 }

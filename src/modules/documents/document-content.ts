@@ -7,7 +7,7 @@ import { PassThrough, Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Kysely } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
-import type { BlobStore } from "../../store/blob-store.ts";
+import { readThrough, type BlobStore } from "../../store/blob-store.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 
@@ -128,10 +128,7 @@ export async function openVersion(deps: Pick<ContentDeps, "vault" | "blobStore">
   if (range) {
     return deps.vault.data.openRange(context, (start, end) => deps.blobStore.get(row.blob_key, { start, end }), Number(row.sealed_size), range);
   }
-  const source = await deps.blobStore.get(row.blob_key);
-  const opening = deps.vault.data.createOpenStream(context);
-  source.on("error", (error) => opening.destroy(error));
-  return source.pipe(opening);
+  return readThrough(await deps.blobStore.get(row.blob_key), deps.vault.data.createOpenStream(context));
 }
 
 // Start-up: versions whose upload never finished (a crash, a killed process) leave nothing behind.

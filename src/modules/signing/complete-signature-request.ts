@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "../../errors/app-error.ts";
+import { readThrough } from "../../store/blob-store.ts";
 import { openUserField } from "../accounts/user-fields.ts";
 import { openVersion } from "../documents/document-content.ts";
 import { maxAttachmentBytes } from "../messages/message.ts";
@@ -160,7 +161,7 @@ async function resumeRecordedSeal(deps: SigningDeps, request: RequestRow): Promi
   const sealedSize = (await deps.blobStore.stat(blobKey))?.size;
   if (sealedSize === undefined) throw new AppError("conflict", "this request's seal is recorded but its final PDF is missing");
   const seal = JSON.parse(await deps.vault.data.openString(sealRecordOfSeals(request.tenant_id, request.id), row.record_ciphertext)) as SealRecord;
-  const opened = (await deps.blobStore.get(blobKey)).pipe(deps.vault.data.createOpenStream(finalPdfContext(request.tenant_id, request.id)));
+  const opened = readThrough(await deps.blobStore.get(blobKey), deps.vault.data.createOpenStream(finalPdfContext(request.tenant_id, request.id)));
   const chunks: Buffer[] = [];
   for await (const chunk of opened) chunks.push(chunk as Buffer);
   const finalPdf = Buffer.concat(chunks);
