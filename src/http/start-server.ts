@@ -97,6 +97,7 @@ export async function startServer(config: Config, log: Logger, version: string):
       copyFile: config.audit.copyFile,
       checkpointEvery: config.audit.checkpointEvery,
       events,
+      sqliteFile: runtime.database.file,
     }),
   });
   await app.listen({ port: config.server.port, host: config.server.host });

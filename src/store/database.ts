@@ -29,6 +29,8 @@ export type DatabaseConfig =
 export type Database = {
   kind: DatabaseKind;
   db: Kysely<DatabaseSchema>;
+  /** SQLite only, and not for an in-memory database: the database file. */
+  file?: string;
   close(): Promise<void>;
 };
 

@@ -44,6 +44,7 @@ export async function openSqliteDatabase(path: string): Promise<Database> {
   return {
     kind: "sqlite",
     db,
+    ...(inMemory ? {} : { file: path }),
     async close() {
       await db.destroy();
       // destroy() closes nothing if Kysely never ran a query.

@@ -68,7 +68,7 @@ for (const kind of databaseKinds) {
         documents: { blobStore: createFileBlobStore(join(dir, "blobs")), maxUploadBytes: 1024 * 1024 },
         monitoring: { metrics, alerts, detectors: createDetectors({ events, massDownload: { limit: 1000, windowMs: 60_000 } }) },
         oidc: { providers: [] },
-        audit: createAuditTrail({ db: db(), vault, log, copyFile: join(dir, "audit.jsonl"), checkpointEvery: 5 }),
+        audit: createAuditTrail({ db: db(), vault, log, copyFile: join(dir, "audit.jsonl"), checkpointEvery: 5, sqliteFile: test.database.file }),
       });
       await app.listen({ host: "127.0.0.1", port: 0 });
       base = `https://localhost:${(app.server.address() as { port: number }).port}`;

@@ -65,7 +65,7 @@ export async function startTestApp(kind: DatabaseKind, extra: (parts: TestAppPar
       db: test.database.db, vault, publicUrl: "https://localhost", events,
       messages: createSmtpSender({ kind: "smtp", host: "127.0.0.1", port: mail.port, secure: false, requireTls: false, from: "s@test.example" }),
     }),
-    audit: createAuditTrail({ db: test.database.db, vault, log }),
+    audit: createAuditTrail({ db: test.database.db, vault, log, sqliteFile: test.database.file }),
     ...(await extra({ vault, test, dir, mail, events })),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });

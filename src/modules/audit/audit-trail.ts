@@ -23,6 +23,8 @@ export type AuditTrailOptions = {
   copyFile?: string | undefined;
   checkpointEvery?: number;
   events?: SecurityEvents | undefined;
+  /** The embedded database's file, when the trail is kept there: its writes then get a thread of their own. */
+  sqliteFile?: string | undefined;
 };
 
 // A read is recorded whole when it ends (before any data leaves); a write is appended before it runs
@@ -84,7 +86,7 @@ function attributeEntry(request: FastifyRequest, entry: AuditEntry, attribution:
 }
 
 export function createAuditTrail(options: AuditTrailOptions) {
-  const repository = createAuditRepository(options.db, options.vault);
+  const repository = createAuditRepository(options.db, options.vault, { sqliteFile: options.sqliteFile });
   const checkpointEvery = options.checkpointEvery ?? 100;
 
   async function copyOut(entry: AuditEntry, chainId: string, seq: number, result: AuditResult): Promise<void> {
@@ -96,13 +98,14 @@ export function createAuditTrail(options: AuditTrailOptions) {
     if (seq % checkpointEvery !== 0) return;
     const at = new Date().toISOString();
     const signed = await options.vault.serviceKey.sign(checkpointMessage(chainId, seq, recordHash, at));
-    await options.db.insertInto("audit_checkpoints").values({ chain_id: chainId, seq, record_hash: recordHash, at, key_id: signed.keyId, signature: signed.signature })
-      .onConflict((oc) => oc.doNothing()).execute();
+    await repository.checkpoint({ chain_id: chainId, seq, record_hash: recordHash, at, key_id: signed.keyId, signature: signed.signature });
   }
 
   async function tenantChainFor(request: FastifyRequest, principal: Principal | undefined): Promise<string | null> {
     const tenantId = (request.params as Record<string, unknown> | undefined)?.tenantId;
     if (typeof tenantId === "string" && tenantId.length <= 64) {
+      // A key's own company was read with the key; any other id in a path must name a real company.
+      if (principal?.kind === "api_key" && principal.tenantId === tenantId) return tenantId;
       const exists = await options.db.selectFrom("tenants").select("id").where("id", "=", tenantId).executeTakeFirst();
       return exists ? tenantId : null;
     }
