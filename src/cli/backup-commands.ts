@@ -44,7 +44,7 @@ export async function runBackupCommand(verb: string | undefined, args: string[],
 
 async function run(flags: BackupFlags, config: Config, destinations: BackupDestination[], io: Output): Promise<number> {
   // The server may be running: its blob store's temporary files (uploads in progress) are not ours to remove.
-  const runtime = await openRuntime(config, { cleanupBlobTemps: false });
+  const runtime = await openRuntime(config);
   try {
     await unsealForCommand(runtime, config);
     const bar = !flags.json && process.stderr.isTTY ? progressBar() : undefined;

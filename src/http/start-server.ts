@@ -36,7 +36,7 @@ export type RunningServer = { runtime: Runtime; httpsPort: number; httpPort: num
 export async function startServer(config: Config, log: Logger, version: string): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const certificate = await certificateFor(config);
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { cleanupBlobTemps: true });
   if (config.devUnsealEnabled) await devUnseal(runtime.vault, config.dataDir, log);
   // Make (dev default) or load the PAdES signing identity now, so a problem shows at start-up.
   if (!runtime.vault.isSealed()) await runtime.vault.documentSigningKey.identity();

@@ -16,9 +16,10 @@ export type Runtime = { config: Config; database: Database; blobStore: BlobStore
 
 export type RuntimeOptions = {
   /**
-   * Remove temporary files of interrupted blob-store writes (default: yes, for start-up). A command
-   * that may run beside a live server (`backup run`) passes false: the sweep would also remove the
-   * temporary file of an upload in progress, and on a large store it walks every directory.
+   * Remove temporary files of interrupted blob-store writes: the server's start-up only. Every command
+   * may run beside a live server (`operator status`, `audit verify`, `backup run`…), where the sweep
+   * would also remove the temporary file of an upload in progress; on a large store it walks every
+   * directory, too.
    */
   cleanupBlobTemps?: boolean;
 };
@@ -35,7 +36,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     await database.close();
     throw error;
   }
-  const blobStore = await openBlobStore(config, options.cleanupBlobTemps ?? true).catch(async (error: unknown) => {
+  const blobStore = await openBlobStore(config, options.cleanupBlobTemps ?? false).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });
@@ -53,7 +54,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
 }
 
 // A wrong bucket or credential is a start-up error, not a failure at the first upload.
-export async function openBlobStore(config: Config, cleanupTemps = true): Promise<BlobStore> {
+export async function openBlobStore(config: Config, cleanupTemps = false): Promise<BlobStore> {
   const store = config.blobStore;
   if (store.kind === "fs") {
     const files = createFileBlobStore(config.blobDirectory);
