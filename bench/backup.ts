@@ -76,13 +76,21 @@ export default async function backupBench(): Promise<BenchResult[]> {
       if (ran.code !== 0) throw new Error(`strongroom backup run failed: ${ran.stderr}${ran.stdout}`);
       return JSON.parse(ran.stdout) as { ok: boolean; blobs: { count: number } };
     };
+    // Each timed run starts on a settled disk: `sync` first, so no run pays for the write-back of what
+    // came before it (the 2 GiB just generated, or the other program's backup). Both programs are run
+    // once untimed before (restic init; strongroom backup list, which also fills Node's compile cache).
+    const settle = () => run("sync", []);
+    const listed = await runCli(["backup", "list", "--json", "--config", configFile]);
+    if (listed.code !== 0) throw new Error(`strongroom backup list failed: ${listed.stderr}${listed.stdout}`);
     process.stdout.write("strongroom backup run (first)…\n");
+    await settle();
     const first = await timed(strongroomBackup);
 
     const repo = join(root, "restic");
     const env = { ...process.env, RESTIC_PASSWORD: "bench-only-password", RESTIC_CACHE_DIR: join(root, "restic-cache") };
     await run("restic", ["init", "--repo", repo], { env });
     process.stdout.write("restic backup (first)…\n");
+    await settle();
     const resticFirst = await timed(() => run("restic", ["backup", "--repo", repo, "--quiet", dataDir], { env, maxBuffer: 1 << 24 }));
 
     // 1% of the documents get a new version: a new blob of the same size beside the old one.
@@ -91,8 +99,10 @@ export default async function backupBench(): Promise<BenchResult[]> {
       await blobStore.put(key, Readable.from([randomBytes(sizes[index]!)]));
     }
     process.stdout.write("strongroom backup run (incremental)…\n");
+    await settle();
     const second = await timed(strongroomBackup);
     process.stdout.write("restic backup (incremental)…\n");
+    await settle();
     const resticSecond = await timed(() => run("restic", ["backup", "--repo", repo, "--quiet", dataDir], { env, maxBuffer: 1 << 24 }));
 
     const MiBps = (seconds: number) => totalBytes / (1024 * 1024) / seconds;

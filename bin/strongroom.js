@@ -3,6 +3,7 @@
 // `node` first on PATH it re-runs itself on the LTS that `npm install` put into node_modules.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { enableCompileCache } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -10,6 +11,12 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   // Backups copy many blobs at once and each copy waits on fsync in libuv's pool (4 threads by default):
   // more threads let those waits overlap. Read when the pool starts, i.e. at the first file operation.
   if (process.argv[2] === "backup") process.env.UV_THREADPOOL_SIZE ??= "16";
+  // Node's compile cache keeps V8's compiled code and the sources with their types stripped, so a
+  // command starts in about half the time and the server without loading the TypeScript stripper
+  // (~30 MB less memory). It lives inside the project, owned by whoever installed it: a cache in a
+  // shared temporary directory could be planted by another local user. If it cannot be written,
+  // everything still runs, uncached.
+  enableCompileCache(fileURLToPath(new URL("../node_modules/.cache/strongroom-compile", import.meta.url)));
   const { main } = await import("../src/cli/main.ts");
   process.exitCode = await main(process.argv.slice(2));
 } else {

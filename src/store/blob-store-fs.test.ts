@@ -123,4 +123,25 @@ describe("file blob store specifics", () => {
     assert.ok(Buffer.concat(received).equals(bytes));
     assert.ok(largestChunk <= 1024 * 1024, `read in chunks of at most 1 MiB, got ${largestChunk}`);
   });
+
+  it("reads a whole blob into a given buffer when it fits, and says when it does not", async () => {
+    const bytes = randomBytes(5000);
+    await store.put("t8/blob", chunksOf(bytes, 1000));
+    await store.put("t8/empty", chunksOf(new Uint8Array(0), 1));
+    const buffer = Buffer.alloc(8192);
+    const read = await store.readInto("t8/blob", buffer);
+    assert.ok(read?.equals(bytes));
+    assert.equal(read!.buffer, buffer.buffer, "a view of the given buffer, not a copy");
+    assert.equal((await store.readInto("t8/empty", buffer))?.length, 0);
+    assert.equal(await store.readInto("t8/blob", Buffer.alloc(4999)), undefined);
+    await assert.rejects(store.readInto("t8/missing", buffer), rejectsWithCode("blob_not_found"));
+    await assert.rejects(store.readInto("t8", buffer), rejectsWithCode("blob_not_found"), "a directory is not a blob");
+  });
+
+  it("lists many directories in ascending order", async () => {
+    const keys = Array.from({ length: 600 }, (_, index) => `t9/d${String(index).padStart(4, "0")}/v1`);
+    for (const key of [...keys].reverse()) await store.put(key, chunksOf(Buffer.from("x"), 1));
+    assert.deepEqual(await collectKeys(store.list("t9/")), keys);
+    assert.deepEqual(await collectKeys(store.list("t9/d01")), keys.slice(100, 200));
+  });
 });

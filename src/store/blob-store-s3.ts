@@ -3,15 +3,7 @@
 
 import { Agent as HttpsAgent } from "node:https";
 import { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { AppError, isAppError } from "../errors/app-error.ts";
 import { validateBlobKey, validateBlobPrefix, validateByteRange, type BlobStore, type ByteRange } from "./blob-store.ts";
 
@@ -43,9 +35,26 @@ export type S3BlobStore = BlobStore & {
 const PART_SIZE = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 2;
 
+type Sdk = typeof import("@aws-sdk/client-s3") & Pick<typeof import("@aws-sdk/lib-storage"), "Upload">;
+
+// The SDK is loaded on first use: it takes ~85 ms to load, which a server on local disks and a backup
+// command with only directory destinations need not pay.
+let sdkLoading: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  sdkLoading ??= Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]).then(([s3, storage]) => ({ ...s3, Upload: storage.Upload }));
+  return sdkLoading;
+}
+
 export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
   const basePrefix = normalizePrefix(config.prefix);
-  const client = new S3Client({
+  // Checked now, not at first use: a wrong setting is a start-up error.
+  const httpsAgent = config.tls !== undefined ? httpsAgentFor(config.endpoint, config.tls) : undefined;
+  let connecting: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
+  const connected = () => {
+    connecting ??= loadSdk().then((sdk) => ({ sdk, client: newClient(sdk) }));
+    return connecting;
+  };
+  const newClient = (sdk: Sdk) => new sdk.S3Client({
     region: config.region,
     ...(config.endpoint !== undefined && { endpoint: config.endpoint }),
     forcePathStyle: config.forcePathStyle ?? false,
@@ -54,9 +63,10 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
     // S3-compatible services; the blobs are AEAD ciphertext, so integrity is checked on open anyway.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    ...(config.tls !== undefined && { requestHandler: { httpsAgent: httpsAgentFor(config.endpoint, config.tls) } }),
+    ...(httpsAgent !== undefined && { requestHandler: { httpsAgent } }),
   });
   const bucket = config.bucket;
+
 
   const objectKey = (key: string) => {
     validateBlobKey(key);
@@ -82,8 +92,9 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
           throw error;
         }
       }
+      const { sdk, client } = await connected();
       const stream = Readable.from(countedBody());
-      const upload = new Upload({
+      const upload = new sdk.Upload({
         client,
         params: { Bucket: bucket, Key, Body: stream },
         partSize: PART_SIZE,
@@ -108,8 +119,9 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
       if (range !== undefined) validateByteRange(range);
       let response;
       try {
+        const { sdk, client } = await connected();
         response = await client.send(
-          new GetObjectCommand({
+          new sdk.GetObjectCommand({
             Bucket: bucket,
             Key,
             ...(range !== undefined && { Range: `bytes=${range.start}-${range.end}` }),
@@ -130,7 +142,8 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
     async stat(key) {
       const Key = objectKey(key);
       try {
-        const response = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+        const { sdk, client } = await connected();
+        const response = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key }));
         return { size: response.ContentLength ?? 0 };
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -141,7 +154,8 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
     async delete(key) {
       const Key = objectKey(key);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+        const { sdk, client } = await connected();
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key }));
       } catch (error) {
         if (isNotFound(error)) return;
         throw s3Failure("delete", key, error);
@@ -155,7 +169,8 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
 
     async verify() {
       try {
-        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        const { sdk, client } = await connected();
+        await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
       } catch (error) {
         const status = statusOf(error);
         const why =
@@ -169,7 +184,7 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
     },
 
     close() {
-      client.destroy();
+      void connecting?.then(({ client }) => client.destroy(), () => undefined);
     },
   };
 
@@ -178,8 +193,9 @@ export function createS3BlobStore(config: S3BlobStoreConfig): S3BlobStore {
     do {
       let page;
       try {
+        const { sdk, client } = await connected();
         page = await client.send(
-          new ListObjectsV2Command({
+          new sdk.ListObjectsV2Command({
             Bucket: bucket,
             Prefix: basePrefix + prefix,
             ...(continuationToken !== undefined && { ContinuationToken: continuationToken }),

@@ -23,6 +23,12 @@ export type BlobStore = {
    * AWS give ascending byte order; not every S3-compatible server does). An invalid prefix fails the iteration.
    */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * Optional (the file store): the whole blob read into `buffer`, for copies of many blobs that reuse a
+   * few buffers instead of allocating one per blob. Returns the bytes as a view of `buffer`, or
+   * undefined if the blob does not fit. Throws blob_not_found if absent.
+   */
+  readInto?(key: string, buffer: Buffer): Promise<Buffer | undefined>;
 };
 
 // Lower case only, so keys mean the same on case-insensitive file systems. Every segment starts

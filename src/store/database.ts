@@ -2,7 +2,6 @@
 // the rest of the code receives a Database and never asks which backend it is unless it must.
 
 import type { Kysely } from "kysely";
-import { openPostgresDatabase } from "./open-postgres-database.ts";
 import { openSqliteDatabase } from "./open-sqlite-database.ts";
 import type { DatabaseSchema } from "./schema.ts";
 
@@ -44,6 +43,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenDatabase
     case "sqlite":
       return openSqliteDatabase(config.path);
     case "postgres":
-      return openPostgresDatabase(config.url, config.tls, options.onConnectionError);
+      // Loaded only here: the pg driver is of no use to the embedded default.
+      return (await import("./open-postgres-database.ts")).openPostgresDatabase(config.url, config.tls, options.onConnectionError);
   }
 }

@@ -3,12 +3,24 @@
 // ECDSA P-256 key with a self-signed certificate and keeps the private key sealed in the database.
 import { createPrivateKey, createPublicKey, sign, verify, webcrypto, X509Certificate, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type * as X509 from "@peculiar/x509";
 import type { Kysely } from "kysely";
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { AppError } from "../errors/app-error.ts";
 import type { DatabaseSchema } from "../store/schema.ts";
 import type { TenantData } from "./tenant-data.ts";
+
+// @peculiar/x509 (and the reflect-metadata it needs) is loaded on first use: loading it takes ~90 ms,
+// which every command that opens the vault (a backup, an unseal) would otherwise pay for nothing.
+const require = createRequire(import.meta.url);
+let x509Module: typeof X509 | undefined;
+function loadX509(): typeof X509 {
+  if (!x509Module) {
+    require("reflect-metadata");
+    x509Module = require("@peculiar/x509") as typeof X509;
+  }
+  return x509Module;
+}
 
 /** PEM texts of an operator-supplied signing identity: the signer's certificate first, then its chain. */
 export type DocumentSigningFiles = { certificateChainPem: string; privateKeyPem: string };
@@ -62,6 +74,7 @@ export function checkDocumentSigningFiles(files: DocumentSigningFiles, now = new
   signatureAlgorithmOf(privateKey);
   if (now < new Date(certificate.validFrom)) throw signingConfigError(`documentSigning.certFile: the certificate is not valid before ${certificate.validFrom}`);
   if (now > new Date(certificate.validTo)) throw signingConfigError(`documentSigning.certFile: the certificate expired on ${certificate.validTo}`);
+  const x509 = loadX509();
   const usages = new x509.X509Certificate(certificate.raw).getExtension(x509.KeyUsagesExtension);
   if (usages && (usages.usages & (x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation)) === 0) {
     throw signingConfigError("documentSigning.certFile: the certificate's key usage allows neither digitalSignature nor nonRepudiation");
@@ -171,6 +184,7 @@ function signingConfigError(problem: string): AppError {
 }
 
 async function createSelfSignedSigningCertificate(id: string, now: Date): Promise<{ certificatePem: string; privateKeyPem: string; notAfter: Date }> {
+  const x509 = loadX509();
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const notBefore = new Date(now.getTime() - 60_000);

@@ -31,6 +31,8 @@ export type BackupDestination = {
    * The renames are durable once flushContent() has synced the directories.
    */
   putContent?(source: Readable): Promise<Digest>;
+  /** Directories only: putContent for bytes already in memory. */
+  putBytes?(bytes: Buffer): Promise<Digest>;
   flushContent?(): Promise<void>;
   close(): void;
 };
@@ -75,7 +77,7 @@ export function openBackupDestination(config: BackupDestinationConfig): BackupDe
 // the page cache, i.e. return the same buffers the kernel just took from us: it cannot see a bad disk,
 // and it found nothing this check does not (see docs/architecture.md, Backups). `backup verify` reads
 // from the disk when asked to.
-function contentWriter(root: string): Pick<BackupDestination, "putContent" | "flushContent"> {
+function contentWriter(root: string): Pick<BackupDestination, "putContent" | "putBytes" | "flushContent"> {
   const blobsDir = join(root, "blobs");
   const dirty = new Set<string>();
   const made = new Set<string>();
@@ -84,16 +86,35 @@ function contentWriter(root: string): Pick<BackupDestination, "putContent" | "fl
     await mkdir(dir, { recursive: true, mode: 0o700 });
     made.add(dir);
   };
+  // Temp file, the bytes and their digest, fsync, size check, rename to the content address.
+  const writeContent = async (write: (handle: FileHandle) => Promise<Digest>): Promise<Digest> => {
+    await ensureDir(blobsDir);
+    const temp = join(blobsDir, `.tmp-${randomBytes(16).toString("hex")}`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, "wx", 0o600);
+      const digest = await write(handle);
+      await handle.sync();
+      const written = (await handle.stat()).size;
+      await handle.close();
+      handle = undefined;
+      if (written !== digest.size) throw new AppError("backup_failed", `a blob was ${written} bytes on disk after ${digest.size} were written`);
+      const dir = join(blobsDir, digest.sha256.slice(0, 2));
+      await ensureDir(dir);
+      await rename(temp, join(dir, digest.sha256));
+      dirty.add(dir);
+      return digest;
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
+  };
   return {
-    async putContent(source) {
-      await ensureDir(blobsDir);
-      const temp = join(blobsDir, `.tmp-${randomBytes(16).toString("hex")}`);
-      let handle: FileHandle | undefined;
-      try {
-        handle = await open(temp, "wx", 0o600);
-        // A blob read in one chunk (the usual case: runBackup reads each in one buffer of its size) is
-        // hashed by WebCrypto in the thread pool while it is written, off the event loop's core; a
-        // second chunk switches to an incremental hash over all of them.
+    putContent(source) {
+      return writeContent(async (handle) => {
+        // A blob read in one chunk is hashed by WebCrypto in the thread pool while it is written, off
+        // the event loop's core; a second chunk switches to an incremental hash over all of them.
         let hash: Hash | undefined;
         let first: { chunk: Buffer; digest: Promise<ArrayBuffer> } | undefined;
         let size = 0;
@@ -114,22 +135,17 @@ function contentWriter(root: string): Pick<BackupDestination, "putContent" | "fl
           size += chunk.length;
         }
         const sha256 = hash ? hash.digest("hex") : first ? Buffer.from(await first.digest).toString("hex") : createHash("sha256").digest("hex");
-        await handle.sync();
-        const written = (await handle.stat()).size;
-        await handle.close();
-        handle = undefined;
-        if (written !== size) throw new AppError("backup_failed", `a blob was ${written} bytes on disk after ${size} were written`);
-        const digest = { sha256, size };
-        const dir = join(blobsDir, digest.sha256.slice(0, 2));
-        await ensureDir(dir);
-        await rename(temp, join(dir, digest.sha256));
-        dirty.add(dir);
-        return digest;
-      } catch (error) {
-        await handle?.close().catch(() => undefined);
-        await rm(temp, { force: true }).catch(() => undefined);
-        throw error;
-      }
+        return { sha256, size };
+      });
+    },
+    putBytes(bytes) {
+      // Hashed here rather than by WebCrypto, which would first copy the bytes (a fresh allocation per
+      // blob is what the caller's reused buffers avoid).
+      return writeContent(async (handle) => {
+        const sha256 = createHash("sha256").update(bytes).digest("hex");
+        await writeFully(handle, bytes);
+        return { sha256, size: bytes.length };
+      });
     },
     async flushContent() {
       if (dirty.size === 0) return;

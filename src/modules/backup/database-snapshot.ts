@@ -6,7 +6,6 @@ import { existsSync, readdirSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backup, DatabaseSync } from "node:sqlite";
-import pg from "pg";
 import { AppError } from "../../errors/app-error.ts";
 import type { DatabaseConfig } from "../../store/database.ts";
 
@@ -40,6 +39,7 @@ export async function assertDatabaseEmpty(config: DatabaseConfig): Promise<void>
     }
     return;
   }
+  const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: config.url, ...(config.tls ? { ssl: config.tls } : {}) });
   await client.connect();
   try {

@@ -2,7 +2,7 @@
 // key, written to every destination, verified there, and only then made good by its signed manifest.
 // A backup succeeds only when every destination has a verified copy; otherwise no manifest is left
 // anywhere, and the summary says which destination failed and why.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -162,8 +162,10 @@ async function sealFile(keys: BackupKeys, id: string, name: Part["name"], source
   return { name, file, digest: tap.digest() };
 }
 
-// Blob keys are written once (a new version is a new key), so a key with the size recorded before
-// names the same bytes: only blobs not seen before are read and hashed.
+// Blob keys are written once (a new version is a new key, a final PDF is named by its hash), so a key
+// whose digest was recorded before names the same bytes: only blobs not seen before are looked at. (If
+// such a blob has vanished or been damaged since, the copy the destinations already hold is the one
+// this backup refers to.)
 type Primary = { destination: BackupDestination; outcome: DestinationOutcome; failure: unknown };
 
 async function collectBlobs(context: BackupContext, progress: (progress: BackupProgress) => void, primary: Primary | undefined): Promise<{ entries: BlobEntry[]; bytes: number; hashedBytes: number }> {
@@ -177,24 +179,18 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
   let hashedBytes = 0;
   let done = 0;
   const learned: BlobEntry[] = [];
+  const buffers = reusedBuffers();
   await forEachLimited(keys, parallelHashes, async (key, index) => {
-    const stat = await context.blobStore.stat(key);
-    if (stat) {
-      const cached = known.get(key);
-      if (cached && cached.size === stat.size) {
-        found[index] = { key, ...cached };
-      } else {
-        // A blob deleted since the listing (emptied trash) is simply not in this backup.
-        const source = await context.blobStore.get(key, wholeBlob(stat.size)).catch((error: unknown) => {
-          if (isAppError(error) && error.code === "blob_not_found") return undefined;
-          throw error;
-        });
-        const digest = source && (await copyUnseen(context, source, key, primary));
-        if (digest) {
-          hashedBytes += digest.size;
-          found[index] = { key, ...digest };
-          learned.push({ key, ...digest });
-        }
+    const cached = known.get(key);
+    if (cached) {
+      found[index] = { key, ...cached };
+    } else {
+      const stat = await context.blobStore.stat(key);
+      const digest = stat && (await learnDigest(context, key, stat.size, primary, buffers));
+      if (digest) {
+        hashedBytes += digest.size;
+        found[index] = { key, ...digest };
+        learned.push({ key, ...digest });
       }
     }
     progress({ phase: "blobs", done: ++done, total: keys.length });
@@ -216,6 +212,53 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
     await context.db.deleteFrom("backup_blob_digests").where("store_key", "in", stale.slice(start, start + 500)).execute();
   }
   return { entries, bytes: entries.reduce((sum, entry) => sum + entry.size, 0), hashedBytes };
+}
+
+// Reused read buffers, one per blob in flight: copying thousands of blobs then allocates (and the kernel
+// zeroes) a few MiB, not every blob's size over again. Larger blobs are streamed.
+const reusedBufferBytes = 1024 * 1024;
+
+function reusedBuffers() {
+  const free: Buffer[] = [];
+  return {
+    take: () => free.pop() ?? Buffer.allocUnsafe(reusedBufferBytes),
+    give: (buffer: Buffer) => void free.push(buffer),
+  };
+}
+
+// A blob not seen before: copied into the primary destination while its digest is learnt. A blob deleted
+// since the listing (emptied trash) is simply not in this backup (undefined).
+async function learnDigest(context: BackupContext, key: string, size: number, primary: Primary | undefined, buffers: ReturnType<typeof reusedBuffers>): Promise<Digest | undefined> {
+  const gone = (error: unknown) => {
+    if (isAppError(error) && error.code === "blob_not_found") return null;
+    throw error;
+  };
+  if (size <= reusedBufferBytes && context.blobStore.readInto) {
+    const buffer = buffers.take();
+    try {
+      const bytes = await context.blobStore.readInto(key, buffer).catch(gone);
+      if (bytes === null) return undefined;
+      if (bytes) return await copyBytes(bytes, primary);
+    } finally {
+      buffers.give(buffer);
+    }
+  }
+  const source = await context.blobStore.get(key, wholeBlob(size)).catch(gone);
+  return source === null ? undefined : copyUnseen(context, source, key, primary);
+}
+
+async function copyBytes(bytes: Buffer, primary: Primary | undefined): Promise<Digest> {
+  if (primary?.failure === undefined && primary?.destination.putBytes) {
+    try {
+      const digest = await primary.destination.putBytes(bytes);
+      primary.outcome.blobsCopied += 1;
+      primary.outcome.bytesCopied += digest.size;
+      return digest;
+    } catch (error) {
+      primary.failure ??= error;
+    }
+  }
+  return { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
 }
 
 // Into the primary destination while hashing; if that destination fails, it is marked failed and the
