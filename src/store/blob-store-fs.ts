@@ -33,6 +33,26 @@ export function createFileBlobStore(rootDir: string): FileBlobStore {
     return path;
   }
 
+  // The blob's file, open, and its size; a key that is a prefix of other keys is a directory here, not a blob.
+  async function openBlobFile(key: string): Promise<{ handle: FileHandle; info: { size: number } }> {
+    const path = pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, "r");
+    } catch (error) {
+      if (isMissing(error)) throw notFound(key);
+      throw storageFailure("get", key, error);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw notFound(key);
+      return { handle, info };
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw isAppError(error) ? error : storageFailure("get", key, error);
+    }
+  }
+
   return {
     async put(key, body) {
       const path = pathOf(key);
@@ -63,19 +83,9 @@ export function createFileBlobStore(rootDir: string): FileBlobStore {
     },
 
     async get(key, range) {
-      const path = pathOf(key);
       if (range !== undefined) validateByteRange(range);
-      let handle: FileHandle;
+      const { handle, info } = await openBlobFile(key);
       try {
-        handle = await open(path, "r");
-      } catch (error) {
-        if (isMissing(error)) throw notFound(key);
-        throw storageFailure("get", key, error);
-      }
-      try {
-        const info = await handle.stat();
-        // A key that is a prefix of other keys is a directory here, not a blob.
-        if (!info.isFile()) throw notFound(key);
         // Reading from the open handle keeps serving this version even if the key is replaced meanwhile.
         // Reads of up to 1 MiB (64 KiB reads only add round trips on large blobs), but never larger than
         // what is left: each read allocates its whole buffer, and a small blob must not cost 1 MiB.
@@ -89,17 +99,8 @@ export function createFileBlobStore(rootDir: string): FileBlobStore {
     },
 
     async readInto(key, buffer) {
-      const path = pathOf(key);
-      let handle: FileHandle;
+      const { handle, info } = await openBlobFile(key);
       try {
-        handle = await open(path, "r");
-      } catch (error) {
-        if (isMissing(error)) throw notFound(key);
-        throw storageFailure("get", key, error);
-      }
-      try {
-        const info = await handle.stat();
-        if (!info.isFile()) throw notFound(key);
         if (info.size > buffer.length) return undefined;
         let length = 0;
         // Up to one byte more than the size said: a blob that grew since (it never should) is not cut short silently.
