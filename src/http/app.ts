@@ -202,7 +202,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerSupportAccessRoutes(app, { db: options.identity.db, vault: options.vault, blobStore: options.documents.blobStore },
         authenticator, createOperatorAccess(createOperatorDeps({ db: options.identity.db, vault: options.vault }), operatorFilter));
       await registerPrivacyRoutes(app, {
-        db: identity.db, vault: options.vault, blobStore: options.documents.blobStore,
+        db: identity.db, vault: options.vault, blobStore: options.documents.blobStore, events: identity.events,
         subProcessors: options.privacy?.subProcessors ?? [],
         ...(options.privacy?.companyExportSections ? { companyExportSections: options.privacy.companyExportSections } : {}),
       }, authenticator);

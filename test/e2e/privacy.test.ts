@@ -16,6 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { verifyAuditChains } from "../../src/modules/audit/verify-audit-chain.ts";
 import { contentContext } from "../../src/modules/documents/document-content.ts";
 import { enforceRetention } from "../../src/modules/privacy/enforce-retention.ts";
+import type { SecurityEvent } from "../../src/modules/monitoring/security-events.ts";
 import { createS3BlobStore } from "../../src/store/blob-store-s3.ts";
 import { createFileBlobStore } from "../../src/store/blob-store-fs.ts";
 import type { BlobStore } from "../../src/store/blob-store.ts";
@@ -71,6 +72,7 @@ for (const kind of databaseKinds) {
     const carolFile = randomBytes(90_000);
     const pageText = `# Minutes\n\nAgreed: ${randomBytes(4).toString("hex")}\n`;
     const temps: string[] = [];
+    const securityEvents: SecurityEvent[] = [];
     let oldCopy: TestDatabase | undefined;
     const db = () => t.test.database.db;
 
@@ -87,7 +89,8 @@ for (const kind of databaseKinds) {
 
     before(async () => {
       if (kind === "postgres") s3 = await startS3Server();
-      t = await startTestApp(kind, async ({ dir }) => {
+      t = await startTestApp(kind, async ({ dir, events }) => {
+        events.subscribe((event) => void securityEvents.push(event));
         blobStore = s3
           ? createS3BlobStore({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true })
           : createFileBlobStore(join(dir, "blobs"));
@@ -162,8 +165,11 @@ for (const kind of databaseKinds) {
       const key = (await a.post(`/v1/tenants/${tenantA}/api-keys`, { name: "exporter", scopes: ["admin"] })).json().key as string;
       const byKey = await new WebClient(t.base, t.ca, { authorization: `Basic ${Buffer.from(key).toString("base64")}` }).post(`/v1/tenants/${tenantA}/export`);
       assert.deepEqual([byKey.status, byKey.json().error], [403, "forbidden"], "an API key, even an admin one, cannot export the company");
+      const exportEvents = () => securityEvents.filter((event) => event.type === "mass_download" && event.details.export === "company");
+      assert.equal(exportEvents().length, 0, "a refused export raises nothing");
       const response = await a.post(`/v1/tenants/${tenantA}/export`);
       assert.equal(response.status, 200, response.text);
+      assert.deepEqual(exportEvents().map((event) => [event.tenantId, event.userId]), [[tenantA, aliceId]], "the company's alert channels hear of the export");
       const archive = await extract(response.bytes);
       temps.push(archive.dir);
       const company = await archive.json("company.json");

@@ -15,6 +15,7 @@ import { requireTenantAccess, type TenantAccess } from "../tenants/tenant-access
 import type { TenantAction } from "../tenants/tenant-policy.ts";
 import { eraseCompany } from "./erase-company.ts";
 import { eraseUser } from "./erase-user.ts";
+import type { SecurityEvents } from "../monitoring/security-events.ts";
 import { exportCompany, type CompanyExportSection } from "./export-company.ts";
 import { exportPersonalData, tenantNameContext } from "./export-personal-data.ts";
 import type { SubProcessor } from "./privacy-config.ts";
@@ -26,6 +27,8 @@ export type PrivacyRouteDeps = {
   blobStore: BlobStore;
   subProcessors: readonly SubProcessor[];
   companyExportSections?: readonly CompanyExportSection[];
+  /** Security events: a company export is raised as a mass download. */
+  events?: SecurityEvents | undefined;
 };
 
 type TenantParams = { tenantId: string };
@@ -80,7 +83,10 @@ export async function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyR
     preHandler: auth.requirePrincipal, schema: { params: tenantParams },
   }, async (request, reply) => {
     const granted = await access(request, "export_company");
-    person(granted);
+    const userId = person(granted);
+    // The whole company leaving in one archive is the largest download there is: its alert channels
+    // hear of it at once, not only after a count of single downloads.
+    deps.events?.emit({ type: "mass_download", tenantId: granted.tenantId, ip: request.ip, userId, details: { principalId: userId, export: "company" } });
     return sendArchive(reply, `strongroom-company-${granted.tenantId}-${today()}.tar`, exportCompany(deps, granted.tenantId, deps.companyExportSections));
   });
 
