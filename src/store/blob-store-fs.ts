@@ -164,7 +164,7 @@ function streamBounds(range: ByteRange | undefined, size: number): { start: numb
 // yields keys in ascending byte order, like S3's listing. Directories are read synchronously, in slices
 // of at most ~2 ms between which the event loop runs: a store of 5,000 documents is 5,000 directories,
 // and one promise round trip through the thread pool per directory costs three times the reading
-// itself. (The store is on a local disk: SQLite beside it requires one.)
+// itself. (This store is for a local disk, where such a read does not stall; scale-out uses S3.)
 const sliceMs = 2;
 
 async function* listKeys(root: string, prefix: string): AsyncGenerator<string> {
