@@ -2,7 +2,7 @@
 // NIST 800-63B policy: at least 12 characters, not a common password, no composition rules.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { PasswordJob, PasswordJobResult } from "./password-hashing-worker.ts";
+import type { PasswordJob, PasswordJobResult } from "./password-jobs.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { isCommonPassword } from "./common-passwords.ts";
 
@@ -26,7 +26,7 @@ export function checkPasswordPolicy(password: string): void {
 }
 
 // Argon2 is deliberately slow. It runs on worker threads of its own at a lower scheduling priority
-// (password-hashing-worker.ts), at most (cores - 1) at once, the rest queued: a burst of sign-ins
+// (password-hashing-worker.mjs), at most (cores - 1) at once, the rest queued: a burst of sign-ins
 // takes neither every core nor the event loop's turn on one.
 const poolSize = Math.max(1, availableParallelism() - 1);
 const idleWorkers: Worker[] = [];
@@ -37,7 +37,7 @@ function dispatch(): void {
   while (queue.length > 0) {
     let worker = idleWorkers.pop();
     if (!worker && startedWorkers < poolSize) {
-      worker = new Worker(new URL("./password-hashing-worker.ts", import.meta.url));
+      worker = new Worker(new URL("./password-hashing-worker.mjs", import.meta.url));
       startedWorkers += 1;
     }
     if (!worker) return;

@@ -10,6 +10,9 @@ export type AuditRecordRow = { [Column in (typeof auditRecordColumns)[number]]: 
 
 export type ChainHead = { seq: number; hash: string } | null;
 
+/** The worker's workerData: the database file and the record columns in insert order. */
+export type AuditWriterSetup = { file: string; recordColumns: readonly (typeof auditRecordColumns)[number][] };
+
 export type CompletedRecord = {
   chain_id: string; seq: number; result: string; status: number | null; error_code: string | null; subject_id: string | null; details: string; result_hash: string;
 };

@@ -1,10 +1,10 @@
-// Runs the embedded database's audit writes on a worker thread (see sqlite-audit-writer-worker.ts).
+// Runs the embedded database's audit writes on a worker thread (see sqlite-audit-writer-worker.mjs).
 // The thread starts on first use and is restarted if it dies; while requests wait on it, it keeps the
 // process alive, and not otherwise (a server's close or a CLI's end need not stop it).
 import { Worker } from "node:worker_threads";
 import { AppError } from "../../errors/app-error.ts";
 import type { AuditCheckpointsTable } from "../../store/schema.ts";
-import type { AuditRecordRow, AuditWriterReply, AuditWriterRequest, ChainHead, CompletedRecord } from "./sqlite-audit-writer-protocol.ts";
+import { auditRecordColumns, type AuditRecordRow, type AuditWriterReply, type AuditWriterRequest, type AuditWriterSetup, type ChainHead, type CompletedRecord } from "./sqlite-audit-writer-protocol.ts";
 
 type Waiting = { resolve(reply: { ok: boolean; head: ChainHead }): void; reject(error: unknown): void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -21,7 +21,8 @@ export function createSqliteAuditWriter(file: string) {
 
   function started(): Worker {
     if (worker) return worker;
-    const thread = new Worker(new URL("./sqlite-audit-writer-worker.ts", import.meta.url), { workerData: { file } });
+    const setup: AuditWriterSetup = { file, recordColumns: auditRecordColumns };
+    const thread = new Worker(new URL("./sqlite-audit-writer-worker.mjs", import.meta.url), { workerData: setup });
     thread.unref();
     thread.on("message", (reply: AuditWriterReply) => {
       const entry = waiting.get(reply.id);
