@@ -13,12 +13,9 @@ import { createAuditTrail } from "../src/modules/audit/audit-trail.ts";
 import { createIdentityDeps } from "../src/modules/auth/identity-deps.ts";
 import { createOutboxSender } from "../src/modules/messages/outbox-sender.ts";
 import { createFileBlobStore } from "../src/store/blob-store-fs.ts";
-import { openDatabase } from "../src/store/database.ts";
-import { migrateToLatest } from "../src/store/migrate.ts";
 import { ensureSelfSignedCertificate } from "../src/vault/self-signed-certificate.ts";
-import { createVault } from "../src/vault/vault.ts";
-import { createVaultRepository } from "../src/vault/vault-repository.ts";
 import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { openUnsealedDatabase } from "./support/unsealed-database.ts";
 import { runWrk, type WrkFigures } from "./support/wrk.ts";
 
 const turnSeconds = 4;
@@ -26,12 +23,8 @@ const connections = 16;
 
 export default async function runAuditBench(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "sr-bench-audit-"));
-  const database = await openDatabase({ kind: "sqlite", path: join(dir, "strongroom.db") });
+  const { database, vault } = await openUnsealedDatabase(join(dir, "strongroom.db"));
   try {
-    await migrateToLatest(database);
-    const vault = createVault(createVaultRepository(database.db));
-    const { shares } = await vault.initialize(1, 1);
-    await vault.submitShare(shares[0]!);
     const tenantId = "bench-tenant";
     await database.db.insertInto("tenants").values({
       id: tenantId,

@@ -23,12 +23,9 @@ import { deviceCookieValue } from "../src/modules/auth/devices.ts";
 import { createIdentityDeps, type IdentityDeps } from "../src/modules/auth/identity-deps.ts";
 import { verifyEmail } from "../src/modules/auth/reset-password.ts";
 import { createOutboxSender, listOutbox } from "../src/modules/messages/outbox-sender.ts";
-import { migrateToLatest } from "../src/store/migrate.ts";
-import { openDatabase } from "../src/store/database.ts";
 import { ensureSelfSignedCertificate } from "../src/vault/self-signed-certificate.ts";
-import { createVault } from "../src/vault/vault.ts";
-import { createVaultRepository } from "../src/vault/vault-repository.ts";
 import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { openUnsealedDatabase } from "./support/unsealed-database.ts";
 
 const run = promisify(execFile);
 
@@ -55,12 +52,8 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
   // The figures are only as quiet as the machine: say how busy it was.
   log(`${cpus().length} CPU(s), load average ${loadavg().map((value) => value.toFixed(2)).join(" ")} at the start`);
   const dir = await mkdtemp(join(tmpdir(), "sr-bench-auth-"));
-  const database = await openDatabase({ kind: "sqlite", path: join(dir, "strongroom.db") });
+  const { database, vault } = await openUnsealedDatabase(join(dir, "strongroom.db"));
   try {
-    await migrateToLatest(database);
-    const vault = createVault(createVaultRepository(database.db));
-    const { shares } = await vault.initialize(1, 1);
-    await vault.submitShare(shares[0]!);
     const certificate = await ensureSelfSignedCertificate(join(dir, "tls"));
     const identity = createIdentityDeps({ db: database.db, vault, messages: createOutboxSender({ db: database.db, vault }), publicUrl: "https://localhost" });
     // Request logging stays on (at the default level) so its cost is in the figures; the lines go nowhere.

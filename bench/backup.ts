@@ -18,12 +18,9 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { createFileBlobStore } from "../src/store/blob-store-fs.ts";
-import { openDatabase } from "../src/store/database.ts";
-import { migrateToLatest } from "../src/store/migrate.ts";
-import { createVault } from "../src/vault/vault.ts";
-import { createVaultRepository } from "../src/vault/vault-repository.ts";
 import { runCli } from "../test/support/server-process.ts";
 import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { openUnsealedDatabase } from "./support/unsealed-database.ts";
 
 const run = promisify(execFile);
 const GiB = 1024 ** 3;
@@ -43,11 +40,7 @@ export default async function backupBench(): Promise<BenchResult[]> {
     const dataDir = join(root, "data");
     await mkdir(dataDir, { recursive: true });
     const databaseConfig = { kind: "sqlite" as const, path: join(dataDir, "strongroom.db") };
-    const database = await openDatabase(databaseConfig);
-    await migrateToLatest(database);
-    const vault = createVault(createVaultRepository(database.db));
-    const { shares } = await vault.initialize(1, 1);
-    await vault.submitShare(shares[0]!);
+    const { database, vault, share } = await openUnsealedDatabase(databaseConfig.path);
     const blobStore = createFileBlobStore(join(dataDir, "blobs"));
 
     // Sizes vary from 0.5x to 1.5x the mean and add up to exactly 2 GiB.
@@ -72,7 +65,7 @@ export default async function backupBench(): Promise<BenchResult[]> {
       backup: { destinations: [{ name: "bench", kind: "directory", path: join(root, "backup") }] },
     }));
     const strongroomBackup = async () => {
-      const ran = await runCli(["backup", "run", "--json", "--config", configFile], { stdin: `${shares[0]}\n` });
+      const ran = await runCli(["backup", "run", "--json", "--config", configFile], { stdin: `${share}\n` });
       if (ran.code !== 0) throw new Error(`strongroom backup run failed: ${ran.stderr}${ran.stdout}`);
       return JSON.parse(ran.stdout) as { ok: boolean; blobs: { count: number } };
     };

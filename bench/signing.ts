@@ -12,24 +12,17 @@ import { promisify } from "node:util";
 import { PDFDocument } from "pdf-lib";
 import { sealSignedDocument } from "../src/modules/seals/seal-signed-document.ts";
 import { verifySealedPdfStream } from "../src/modules/seals/verify-sealed-pdf.ts";
-import { openDatabase } from "../src/store/database.ts";
-import { migrateToLatest } from "../src/store/migrate.ts";
-import { createVault } from "../src/vault/vault.ts";
-import { createVaultRepository } from "../src/vault/vault-repository.ts";
 import { makePdf, sealInputFor } from "../test/support/pdfs.ts";
 import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { openUnsealedDatabase } from "./support/unsealed-database.ts";
 
 const runs = { small: 9, large: 5, verify: 5 };
 const verifyBytes = 50 * 1024 * 1024;
 
 export default async function runSigningBench(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "sr-bench-signing-"));
-  const database = await openDatabase({ kind: "sqlite", path: join(dir, "strongroom.db") });
+  const { database, vault } = await openUnsealedDatabase(join(dir, "strongroom.db"));
   try {
-    await migrateToLatest(database);
-    const vault = createVault(createVaultRepository(database.db));
-    const { shares } = await vault.initialize(1, 1);
-    await vault.submitShare(shares[0]!);
     const deps = { db: database.db, vault };
     // Warm up: key loading, certificate creation, JIT.
     await sealSignedDocument(deps, sealInputFor(await makePdf(2)));
