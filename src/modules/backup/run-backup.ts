@@ -185,8 +185,7 @@ async function collectBlobs(context: BackupContext, progress: (progress: BackupP
     if (cached) {
       found[index] = { key, ...cached };
     } else {
-      const stat = await context.blobStore.stat(key);
-      const digest = stat && (await learnDigest(context, key, stat.size, primary, buffers));
+      const digest = await learnDigest(context, key, primary, buffers);
       if (digest) {
         hashedBytes += digest.size;
         found[index] = { key, ...digest };
@@ -228,23 +227,25 @@ function reusedBuffers() {
 
 // A blob not seen before: copied into the primary destination while its digest is learnt. A blob deleted
 // since the listing (emptied trash) is simply not in this backup (undefined).
-async function learnDigest(context: BackupContext, key: string, size: number, primary: Primary | undefined, buffers: ReturnType<typeof reusedBuffers>): Promise<Digest | undefined> {
+async function learnDigest(context: BackupContext, key: string, primary: Primary | undefined, buffers: ReturnType<typeof reusedBuffers>): Promise<Digest | undefined> {
   const gone = (error: unknown) => {
     if (isAppError(error) && error.code === "blob_not_found") return null;
     throw error;
   };
-  if (size <= reusedBufferBytes && context.blobStore.readInto) {
+  if (context.blobStore.readInto) {
     const buffer = buffers.take();
     try {
       const bytes = await context.blobStore.readInto(key, buffer).catch(gone);
       if (bytes === null) return undefined;
       if (bytes) return await copyBytes(bytes, primary);
+      // Larger than the buffer: streamed below.
     } finally {
       buffers.give(buffer);
     }
   }
-  const source = await context.blobStore.get(key, wholeBlob(size)).catch(gone);
-  return source === null ? undefined : copyUnseen(context, source, key, primary);
+  const stat = await context.blobStore.stat(key);
+  const source = stat && (await context.blobStore.get(key, wholeBlob(stat.size)).catch(gone));
+  return source ? copyUnseen(context, source, key, primary) : undefined;
 }
 
 async function copyBytes(bytes: Buffer, primary: Primary | undefined): Promise<Digest> {
