@@ -13,7 +13,7 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   if (process.argv[2] === "backup") process.env.UV_THREADPOOL_SIZE ??= "16";
   // Node's compile cache keeps V8's compiled code and the sources with their types stripped, so a
   // command starts in about half the time and the server without loading the TypeScript stripper
-  // (~30 MB less memory). It lives inside the project, owned by whoever installed it: a cache in a
+  // (~20 MB less memory, measured). It lives inside the project, owned by whoever installed it: a cache in a
   // shared temporary directory could be planted by another local user. If it cannot be written,
   // everything still runs, uncached.
   enableCompileCache(fileURLToPath(new URL("../node_modules/.cache/strongroom-compile", import.meta.url)));
