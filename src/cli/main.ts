@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/config.ts";
 import { isAppError } from "../errors/app-error.ts";
-import { createLogger } from "../log/logger.ts";
 import { processOutput, UsageError, type Output } from "./cli-io.ts";
 
 // Each command's module is loaded when it runs: the server's module graph alone takes about a second
@@ -103,6 +102,7 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
 }
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
+  const { createLogger } = await import("../log/logger.ts");
   const log = createLogger({ level: config.logLevel });
   const { startServer } = await import("../http/start-server.ts");
   const server = await startServer(config, log, packageVersion());

@@ -239,9 +239,22 @@ for (const kind of databaseKinds) {
       const goneSha = JSON.parse(JSON.parse((await readAll(await directory.store.get(manifestKey(fourth.id)))).toString()).body).blobs as { sha256: string }[];
       await blobStore.delete(gone!);
       documents.delete(gone!);
+      // While a kept backup still names it, it stays (the second expires now; the third and fourth name
+      // it too); a manifest that cannot be read keeps every blob.
+      const thirdManifest = await readAll(await directory.store.get(manifestKey(third)));
+      await directory.store.put(manifestKey(third), Readable.from([Buffer.from("{}")]));
+      clock += day;
+      const next = await runBackup(context());
+      assert.equal(next.ok, true);
+      assert.deepEqual(next.pruned.map((outcome) => [outcome.destination, outcome.removedBackups, outcome.removedBlobs, outcome.problem]),
+        [["local", [second], 0, "a manifest could not be read: no blobs were removed"], ["offsite", [second], 0, undefined]]);
+      await directory.store.put(manifestKey(third), Readable.from([thirdManifest]));
+      for (const destination of [directory, bucket]) {
+        for (const id of [third, fourth.id, next.id]) assert.equal((await verifyBackup(destination, id)).ok, true, `${destination.name} ${id}`);
+      }
       clock += 400 * day;
       const later = await runBackup(context());
-      for (const outcome of later.pruned) assert.deepEqual([outcome.removedBackups, outcome.removedBlobs], [[second, third, fourth.id], 1]);
+      for (const outcome of later.pruned) assert.deepEqual([outcome.removedBackups, outcome.removedBlobs], [[third, fourth.id, next.id], 1]);
       assert.equal(goneSha.length, documents.size + 1);
       for (const destination of [directory, bucket]) assert.deepEqual((await listBackups(destination)).good.map((backup) => backup.id), [later.id]);
       first = later.id;

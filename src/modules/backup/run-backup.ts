@@ -99,11 +99,13 @@ export async function runBackup(context: BackupContext): Promise<BackupRunSummar
 
     const unique = uniqueBlobs(blobs.entries);
     let copied = 0;
+    // What each destination holds under blobs/ once its copies are done (the lease keeps other runs out).
+    const held: Set<string>[] = context.destinations.map(() => new Set());
     await Promise.all(context.destinations.map(async (destination, index) => {
       const outcome = outcomes[index]!;
       try {
         if (primary?.destination === destination && primary.failure !== undefined) throw primary.failure;
-        await writeParts(context, destination, id, parts, unique, outcome, () => progress({ phase: "copy", done: ++copied, total: unique.size * context.destinations.length }));
+        await writeParts(context, destination, id, parts, unique, outcome, held[index]!, () => progress({ phase: "copy", done: ++copied, total: unique.size * context.destinations.length }));
         outcome.ok = true;
       } catch (error) {
         outcome.error = describe(error);
@@ -130,8 +132,9 @@ export async function runBackup(context: BackupContext): Promise<BackupRunSummar
     // Retention runs only after a good backup, so failing backups never prune the last good ones.
     if (ok) {
       progress({ phase: "prune", done: 0, total: context.destinations.length });
-      for (const destination of context.destinations) {
-        pruned.push(await pruneDestination(destination, { retentionDays: context.retentionDays, now: now(), currentId: id }));
+      const current = { id, blobs: [...unique.keys()] };
+      for (const [index, destination] of context.destinations.entries()) {
+        pruned.push(await pruneDestination(destination, { retentionDays: context.retentionDays, now: now(), current, blobKeys: held[index] }));
       }
     }
     return {
@@ -291,9 +294,8 @@ function uniqueBlobs(entries: BlobEntry[]): Map<string, BlobEntry> {
   return unique;
 }
 
-async function writeParts(context: BackupContext, destination: BackupDestination, id: string, parts: Part[], blobs: Map<string, BlobEntry>, outcome: DestinationOutcome, copiedOne: () => void): Promise<void> {
+async function writeParts(context: BackupContext, destination: BackupDestination, id: string, parts: Part[], blobs: Map<string, BlobEntry>, outcome: DestinationOutcome, present: Set<string>, copiedOne: () => void): Promise<void> {
   const store = destination.store;
-  const present = new Set<string>();
   for await (const key of store.list("blobs/")) present.add(key);
   const missing = [...blobs.values()].filter((entry) => !present.has(blobKeyOf(entry.sha256)));
   await forEachLimited(missing, context.parallelism ?? parallelCopies[destination.kind], async (entry) => {
@@ -318,6 +320,7 @@ async function writeParts(context: BackupContext, destination: BackupDestination
     }
     // putContent checked its copy as it wrote it (see backup-destinations.ts); other stores are read back.
     if (!destination.putContent) await verifyCopy(store, target, entry);
+    present.add(target);
     outcome.blobsCopied += 1;
     outcome.bytesCopied += entry.size;
     copiedOne();
