@@ -1,7 +1,6 @@
 // What every command shares: usage errors with exit code 2, reading secrets from stdin or a prompt,
 // and a small HTTPS client for the running server (trusting the dev certificate for localhost).
 import { existsSync, readFileSync } from "node:fs";
-import { request } from "node:https";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Config } from "../config/config.ts";
@@ -78,6 +77,7 @@ export function serverTarget(config: Config, serverFlag: string | undefined, caF
 
 export async function callServer(target: ServerTarget, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const { request } = await import("node:https"); // loading TLS costs every other command ~20 ms
   return new Promise((resolve, reject) => {
     const req = request(
       new URL(path, target.url),
