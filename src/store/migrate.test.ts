@@ -7,6 +7,7 @@ import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "
 import { isAppError } from "../errors/app-error.ts";
 import { migrateToLatest } from "./migrate.ts";
 import { vaultMigration } from "./migrations/001-vault.ts";
+import { schemaMigrations } from "./migrations/schema-migrations.ts";
 import type { SchemaMigration } from "./migrations/schema-migration.ts";
 
 const vaultTables = ["blob_objects", "tenant_keys", "tenants", "vault_keyring", "vault_seal"];
@@ -146,6 +147,21 @@ for (const kind of databaseKinds) {
       // The failure is not sticky: the real migrations still apply afterwards.
       await migrateToLatest(test.database);
       assert.equal((await test.database.db.introspection.getTables()).length, allTables.length);
+    });
+
+    it("a schema some migrations behind gets the rest (the up-to-date check does not stop it)", async () => {
+      const behind = await openTestDatabase(kind, { migrate: false });
+      const firstThree = [...schemaMigrations].sort((a, b) => (a.name < b.name ? -1 : 1)).slice(0, 3);
+      try {
+        await migrateToLatest(behind.database, firstThree);
+        const applied = async () => (await sql<{ name: string }>`select name from kysely_migration`.execute(behind.database.db)).rows.map((row) => row.name).sort();
+        assert.deepEqual(await applied(), firstThree.map((migration) => migration.name));
+        await migrateToLatest(behind.database);
+        assert.deepEqual(await applied(), schemaMigrations.map((migration) => migration.name).sort());
+        assert.equal((await behind.database.db.introspection.getTables()).length, allTables.length);
+      } finally {
+        await behind.cleanup();
+      }
     });
   });
 }
