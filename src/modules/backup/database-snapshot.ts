@@ -11,10 +11,13 @@ import type { DatabaseConfig } from "../../store/database.ts";
 
 export async function snapshotDatabase(config: DatabaseConfig, file: string, postgresBinDir: string | undefined): Promise<void> {
   if (config.kind === "sqlite") {
-    // A connection of our own: the backup API copies pages while other connections keep writing.
+    // A connection of our own: the backup API copies pages while other connections keep writing. All
+    // pages in one step, i.e. one read transaction: copied a batch at a time (the default, 100 pages),
+    // every write by the server between two batches restarts the copy, so a busy server with a large
+    // database could keep a backup from ever finishing.
     const source = new DatabaseSync(config.path, { readOnly: true, timeout: 5000 });
     try {
-      await backup(source, file);
+      await backup(source, file, { rate: 2 ** 30 });
     } catch (error) {
       throw new AppError("backup_failed", `SQLite snapshot failed: ${(error as Error).message}`);
     } finally {
