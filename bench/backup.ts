@@ -67,7 +67,7 @@ export default async function backupBench(): Promise<BenchResult[]> {
     const strongroomBackup = async () => {
       const ran = await runCli(["backup", "run", "--json", "--config", configFile], { stdin: `${share}\n` });
       if (ran.code !== 0) throw new Error(`strongroom backup run failed: ${ran.stderr}${ran.stdout}`);
-      return JSON.parse(ran.stdout) as { ok: boolean; blobs: { count: number } };
+      return JSON.parse(ran.stdout) as { ok: boolean; durationMs: number; blobs: { count: number } };
     };
     // Each timed run starts on a settled disk: `sync` first, so no run pays for the write-back of what
     // came before it (the 2 GiB just generated, or the other program's backup). Both programs are run
@@ -94,6 +94,7 @@ export default async function backupBench(): Promise<BenchResult[]> {
     process.stdout.write("strongroom backup run (incremental)…\n");
     await settle();
     const second = await timed(strongroomBackup);
+    process.stdout.write(`  first ${first.seconds.toFixed(2)} s (the run itself ${first.result.durationMs} ms), incremental ${second.seconds.toFixed(2)} s (${second.result.durationMs} ms)\n`);
     process.stdout.write("restic backup (incremental)…\n");
     await settle();
     const resticSecond = await timed(() => run("restic", ["backup", "--repo", repo, "--quiet", dataDir], { env, maxBuffer: 1 << 24 }));
