@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { consistencyProof, inclusionProof, leafHash, nodeHash, rootOf, verifyConsistency, verifyInclusion } from "./merkle-tree.ts";
+import { consistencyProof, inclusionProof, leafHash, MerkleFrontier, nodeHash, rootOf, verifyConsistency, verifyInclusion } from "./merkle-tree.ts";
 
 const leaves = Array.from({ length: 70 }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
 
@@ -27,6 +27,20 @@ describe("Merkle tree (RFC 6962)", () => {
     assert.equal(leafHash(Buffer.from("x")).toString("hex"), createHash("sha256").update(Buffer.from([0, 0x78])).digest("hex"));
     assert.notDeepEqual(leafHash(Buffer.concat([leaves[0]!, leaves[1]!])), nodeHash(leaves[0]!, leaves[1]!));
     for (let n = 0; n <= leaves.length; n++) assert.deepEqual(rootOf(leaves.slice(0, n)), referenceRoot(leaves.slice(0, n)), `size ${n}`);
+  });
+
+  it("grows a frontier whose root is the tree's root at every size, and whose copies grow apart", () => {
+    const frontier = new MerkleFrontier();
+    assert.deepEqual(frontier.root(), referenceRoot([]));
+    for (const [index, leaf] of leaves.entries()) {
+      frontier.append(leaf);
+      assert.equal(frontier.size, index + 1);
+      assert.deepEqual(frontier.root(), referenceRoot(leaves.slice(0, index + 1)), `size ${index + 1}`);
+    }
+    const branch = frontier.copy();
+    branch.append(leafHash(Buffer.from("only on the branch")));
+    assert.deepEqual(frontier.root(), referenceRoot(leaves));
+    assert.deepEqual(branch.root(), referenceRoot([...leaves, leafHash(Buffer.from("only on the branch"))]));
   });
 
   it("verifies every inclusion proof of every size, and refuses altered ones", () => {

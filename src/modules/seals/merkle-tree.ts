@@ -31,6 +31,40 @@ export function rootOf(leaves: readonly Buffer[]): Buffer {
   return level[0]!;
 }
 
+/**
+ * The right edge of a tree as it grows: the roots of its perfect subtrees, largest first (n leaves
+ * split into powers of two, as MTH(D[n]) splits them). Appending a leaf and computing the root each
+ * take O(log n), so a log need not rehash every leaf for every new entry.
+ */
+export class MerkleFrontier {
+  private nodes: { size: number; hash: Buffer }[] = [];
+  size = 0;
+
+  append(leaf: Buffer): void {
+    let node = { size: 1, hash: leaf };
+    for (let top = this.nodes.at(-1); top !== undefined && top.size === node.size; top = this.nodes.at(-1)) {
+      this.nodes.pop();
+      node = { size: top.size * 2, hash: nodeHash(top.hash, node.hash) };
+    }
+    this.nodes.push(node);
+    this.size += 1;
+  }
+
+  root(): Buffer {
+    if (this.nodes.length === 0) return createHash("sha256").digest();
+    let hash = this.nodes.at(-1)!.hash;
+    for (let index = this.nodes.length - 2; index >= 0; index--) hash = nodeHash(this.nodes[index]!.hash, hash);
+    return hash;
+  }
+
+  copy(): MerkleFrontier {
+    const copy = new MerkleFrontier();
+    copy.nodes = this.nodes.slice();
+    copy.size = this.size;
+    return copy;
+  }
+}
+
 /** PATH(m, D[n]): the audit path of leaf m in the tree of these leaves. */
 export function inclusionProof(index: number, leaves: readonly Buffer[]): Buffer[] {
   if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError("leaf index outside the tree");

@@ -3,7 +3,9 @@
 // head) that catches an entry removed, altered, or rewritten with freshly signed heads.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
+import { openDatabase } from "../../store/database.ts";
+import type { DatabaseSchema } from "../../store/schema.ts";
 import { appendOnlyTables } from "../../store/migrations/012-seals.ts";
 import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
 import { createVault, type Vault } from "../../vault/vault.ts";
@@ -143,6 +145,53 @@ for (const kind of databaseKinds) {
       const olderKept = { treeSize: olderSize, rootHash: rootOf([...leaves.entries()].filter(([index]) => index < olderSize).map(([, leaf]) => leafHash(leaf))).toString("hex") };
       assert.ok(!verifyConsistencyProof(olderKept, newHead, await proveConsistency(db(), olderSize, newHead.treeSize)));
       assert.ok(!verifyConsistencyProof(keptHead, newHead, await proveConsistency(db(), Math.min(keptHead.treeSize, newHead.treeSize), newHead.treeSize)));
+    });
+  });
+}
+
+for (const kind of databaseKinds) {
+  describe(`transparency log across nodes (${kind})`, { skip: await skipReason(kind) }, () => {
+    let test: TestDatabase;
+    let vault: Vault;
+    before(async () => {
+      test = await openTestDatabase(kind);
+      vault = createVault(createVaultRepository(test.database.db));
+      const { shares } = await vault.initialize(1, 1);
+      await vault.submitShare(shares[0]!);
+    });
+    after(() => test.cleanup());
+
+    it("an append builds on entries another node added meanwhile, and a log rolled back under it is read again", async () => {
+      const other = await openDatabase(test.config);
+      const hashes: Buffer[] = [];
+      const appendVia = (db: Kysely<DatabaseSchema>, text: string) => appendToLog({ db, vault }, async (logIndex) => {
+        const leaf = Buffer.from(`${text} at ${logIndex}`);
+        hashes[logIndex] = leafHash(leaf);
+        return { leaf, write: async () => logIndex };
+      });
+      try {
+        for (let i = 0; i < 5; i++) await appendVia(test.database.db, `here ${i}`);
+        for (let i = 0; i < 3; i++) await appendVia(other.db, `there ${i}`);
+        const { logIndex, treeHead } = await appendVia(test.database.db, "here again");
+        assert.equal(logIndex, 8);
+        assert.equal(treeHead.rootHash, rootOf(hashes).toString("hex"));
+        assert.deepEqual(await auditTransparencyLog({ db: test.database.db, vault }, async () => "erased"), { ok: true, treeSize: 9, problems: [] });
+
+        // The newest entries vanish (a database restored from an earlier copy): the next append takes
+        // the freed index over the entries that are really there, not over the ones this node remembers.
+        for (const table of appendOnlyTables) {
+          const statements = kind === "sqlite" ? [`DROP TRIGGER ${table}_no_delete`] : [`DROP TRIGGER ${table}_append_only ON ${table}`];
+          for (const statement of statements) await sql.raw(statement).execute(test.database.db);
+        }
+        await test.database.db.deleteFrom("transparency_log").where("log_index", ">=", 6).execute();
+        await test.database.db.deleteFrom("transparency_tree_heads").where("tree_size", ">", 6).execute();
+        hashes.length = 6;
+        const after = await appendVia(test.database.db, "after the restore");
+        assert.equal(after.logIndex, 6);
+        assert.equal(after.treeHead.rootHash, rootOf(hashes).toString("hex"));
+      } finally {
+        await other.close();
+      }
     });
   });
 }

@@ -8,7 +8,7 @@ import type { DatabaseSchema } from "../../store/schema.ts";
 import { verifyServiceSignature } from "../../vault/service-signing-key.ts";
 import type { Vault } from "../../vault/vault.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from "./merkle-tree.ts";
+import { consistencyProof, inclusionProof, leafHash, MerkleFrontier, verifyConsistency, verifyInclusion } from "./merkle-tree.ts";
 
 export type SignedTreeHead = { treeSize: number; rootHash: string; signedAt: string; keyId: string; signature: string };
 
@@ -39,6 +39,32 @@ export function verifyConsistencyProof(older: Pick<SignedTreeHead, "treeSize" | 
 let appendQueue: Promise<unknown> = Promise.resolve();
 const appendAttempts = 8;
 
+// The tree's right edge as of the last append seen, per database: an append reads only the entries
+// added since (by other nodes) instead of every leaf hash, and hashes O(log n) nodes, not n. It is
+// dropped, and rebuilt from every stored entry, whenever the newest signed tree head disagrees with it
+// (a restored or rewritten database).
+const frontiers = new WeakMap<Kysely<DatabaseSchema>, MerkleFrontier>();
+
+async function currentFrontier(db: Kysely<DatabaseSchema>): Promise<MerkleFrontier> {
+  const head = await latestTreeHead(db);
+  const agrees = (frontier: MerkleFrontier) => head === undefined || head.treeSize !== frontier.size || head.rootHash === frontier.root().toString("hex");
+  const cached = frontiers.get(db);
+  let frontier = cached && cached.size <= (head?.treeSize ?? 0) ? await grow(db, cached) : undefined;
+  if (!frontier || !agrees(frontier)) frontier = await grow(db, new MerkleFrontier());
+  frontiers.set(db, frontier);
+  return frontier;
+}
+
+async function grow(db: Kysely<DatabaseSchema>, from: MerkleFrontier): Promise<MerkleFrontier> {
+  const rows = await db.selectFrom("transparency_log").select(["log_index", "leaf_hash"]).where("log_index", ">=", from.size).orderBy("log_index").execute();
+  const grown = from.copy();
+  for (const row of rows) {
+    if (Number(row.log_index) !== grown.size) throw new AppError("storage_failed", `the transparency log has a gap at index ${grown.size}`);
+    grown.append(Buffer.from(row.leaf_hash, "hex"));
+  }
+  return grown;
+}
+
 /**
  * Appends one leaf. `build` gets the index the leaf will have and returns its bytes and the rows to
  * write with it (in the same transaction, so a seal is never stored without its log entry).
@@ -49,11 +75,13 @@ export function appendToLog<T>(
 ): Promise<{ logIndex: number; treeHead: SignedTreeHead; written: T }> {
   const run = async () => {
     for (let attempt = 0; attempt < appendAttempts; attempt++) {
-      const leaves = await readLeafHashes(deps.db);
-      const logIndex = leaves.length;
+      const frontier = await currentFrontier(deps.db);
+      const logIndex = frontier.size;
       const built = await build(logIndex);
       const hash = leafHash(built.leaf);
-      const treeHead = await signTreeHead(deps, logIndex + 1, rootOf([...leaves, hash]));
+      const next = frontier.copy();
+      next.append(hash);
+      const treeHead = await signTreeHead(deps, logIndex + 1, next.root());
       try {
         const written = await deps.db.transaction().execute(async (trx) => {
           await trx.insertInto("transparency_log").values({ log_index: logIndex, leaf_hash: hash.toString("hex"), appended_at: treeHead.signedAt }).execute();
@@ -62,6 +90,7 @@ export function appendToLog<T>(
           }).execute();
           return built.write(trx);
         });
+        if (frontiers.get(deps.db) === frontier) frontiers.set(deps.db, next);
         return { logIndex, treeHead, written };
       } catch (error) {
         // Another node took this index first: build again on top of its entry. Anything else is real.
@@ -128,25 +157,32 @@ export async function auditTransparencyLog(
   leafOf: (logIndex: number) => Promise<Uint8Array | "erased" | undefined>,
 ): Promise<LogAudit> {
   const problems: string[] = [];
+  const publicKeys = await deps.vault.serviceKey.publicKeys();
+  const heads = (await deps.db.selectFrom("transparency_tree_heads").selectAll().orderBy("tree_size").execute()).map(treeHeadOf);
+  for (const head of heads) if (!verifyTreeHead(head, publicKeys)) problems.push(`tree head ${head.treeSize} has a bad signature`);
+  // One pass over the entries, checking each head's root as the tree reaches its size: O(n log n), not a
+  // root over every prefix (O(n²) with a head for every size).
+  const headsBySize = new Map<number, SignedTreeHead[]>();
+  for (const head of heads) headsBySize.set(head.treeSize, [...(headsBySize.get(head.treeSize) ?? []), head]);
+  const checkHeads = (frontier: MerkleFrontier) => {
+    for (const head of headsBySize.get(frontier.size) ?? []) {
+      if (frontier.root().toString("hex") !== head.rootHash) problems.push(`tree head ${head.treeSize} does not match the stored entries`);
+    }
+  };
   const rows = await deps.db.selectFrom("transparency_log").select(["log_index", "leaf_hash"]).orderBy("log_index").execute();
-  const leaves: Buffer[] = [];
+  const frontier = new MerkleFrontier();
+  checkHeads(frontier);
   for (const [position, row] of rows.entries()) {
     if (Number(row.log_index) !== position) problems.push(`entry ${position} is missing (next stored entry is ${row.log_index})`);
-    leaves.push(Buffer.from(row.leaf_hash, "hex"));
+    frontier.append(Buffer.from(row.leaf_hash, "hex"));
+    checkHeads(frontier);
     const leaf = await leafOf(Number(row.log_index));
     if (!leaf) problems.push(`entry ${row.log_index} has no seal record`);
     else if (leaf === "erased") continue;
     else if (!leafHash(leaf).equals(Buffer.from(row.leaf_hash, "hex"))) problems.push(`entry ${row.log_index} does not match its seal record`);
   }
-  const publicKeys = await deps.vault.serviceKey.publicKeys();
-  const heads = await deps.db.selectFrom("transparency_tree_heads").selectAll().orderBy("tree_size").execute();
-  for (const row of heads) {
-    const head = treeHeadOf(row);
-    if (!verifyTreeHead(head, publicKeys)) problems.push(`tree head ${head.treeSize} has a bad signature`);
-    if (head.treeSize > leaves.length) problems.push(`tree head ${head.treeSize} covers entries that are gone`);
-    else if (rootOf(leaves.slice(0, head.treeSize)).toString("hex") !== head.rootHash) problems.push(`tree head ${head.treeSize} does not match the stored entries`);
-  }
-  return { ok: problems.length === 0, treeSize: leaves.length, problems };
+  for (const head of heads) if (head.treeSize > rows.length) problems.push(`tree head ${head.treeSize} covers entries that are gone`);
+  return { ok: problems.length === 0, treeSize: rows.length, problems };
 }
 
 function treeHeadOf(row: DatabaseSchema["transparency_tree_heads"]): SignedTreeHead {
