@@ -252,6 +252,9 @@ for (const kind of databaseKinds) {
       assert.equal((await bobClient.get("/v1/auth/session")).status, 401, "Bob's session ended");
       const stays = await a.get(`/v1/tenants/${tenantA}/documents/${bobDoc}/content`);
       assert.ok(stays.bytes.equals(bobFile), "the company keeps what Bob wrote");
+      const alerts = securityEvents.filter((event) => event.type === "data_erased");
+      assert.deepEqual(alerts.map((event) => [event.tenantId, event.userId, event.details.scope, event.details.erasedUserId]), [[tenantA, aliceId, "member", bobId]],
+        "the company's alert channels hear of it, once, and refused attempts raise nothing");
     });
 
     it("a person erases themselves only with the right confirmation, and never as a company's only owner", async () => {
@@ -260,6 +263,7 @@ for (const kind of databaseKinds) {
       const soleOwner = await c.post("/v1/me/erasure", { confirmEmail: carol.email });
       assert.deepEqual([soleOwner.status, soleOwner.json().error], [409, "conflict"]);
       assert.equal((await c.get("/v1/auth/session")).status, 200, "nothing happened");
+      assert.equal(securityEvents.filter((event) => event.type === "data_erased" && event.details.scope === "account").length, 0, "refused: no alert");
     });
 
     it("an owner erases the company: keys shredded, rows and stored objects gone, the other company untouched; an older copy restored with the shred list cannot open it", async () => {
@@ -292,6 +296,9 @@ for (const kind of databaseKinds) {
       const other = await c.get(`/v1/tenants/${tenantC}/documents/${carolDoc}/content`);
       assert.ok(other.bytes.equals(carolFile), "the other company's document is untouched");
       assert.equal((await a.get("/v1/auth/session")).status, 200, "Alice's account outlives her company");
+      const companyAlert = securityEvents.filter((event) => event.type === "data_erased" && event.details.scope === "company");
+      assert.deepEqual(companyAlert.map((event) => [event.tenantId, event.userId, event.details.erasedTenantId]), [[null, aliceId, tenantA]],
+        "the operator hears of it (the company's own channels are gone with it)");
 
       // The older copy, restored with the same custodian share: the shred list is applied first.
       const restored = createVault(createVaultRepository(oldCopy.database.db));
@@ -355,6 +362,8 @@ for (const kind of databaseKinds) {
       assert.equal(record.chain_id, "system");
       const login = await new WebClient(t.base, t.ca).post("/v1/auth/login", { email: alice.email, password: alice.password });
       assert.equal(login.status, 401, "the erased account cannot sign in");
+      const accountAlert = securityEvents.filter((event) => event.type === "data_erased" && event.details.scope === "account");
+      assert.deepEqual(accountAlert.map((event) => [event.tenantId, event.details.erasedUserId]), [[null, aliceId]]);
     });
   });
 }

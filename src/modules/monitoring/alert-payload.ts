@@ -28,6 +28,7 @@ const titles: Record<AlertEventType, string> = {
   seal_failure: "Seal failure",
   audit_write_failure: "Audit write failure",
   malware_detected: "Malware detected in an upload",
+  data_erased: "Data erased (keys destroyed)",
   test: "Test alert",
 };
 

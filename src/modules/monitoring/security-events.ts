@@ -9,7 +9,8 @@ export type SecurityEventType =
   | "ban"
   | "seal_failure"
   | "audit_write_failure"
-  | "malware_detected";
+  | "malware_detected"
+  | "data_erased";
 
 export type SecurityEvent = {
   type: SecurityEventType;
@@ -57,5 +58,6 @@ const everyType: Record<SecurityEventType, true> = {
   seal_failure: true,
   audit_write_failure: true,
   malware_detected: true,
+  data_erased: true,
 };
 export const securityEventTypes = Object.keys(everyType) as readonly SecurityEventType[];

@@ -75,6 +75,8 @@ export async function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyR
     }
     const erased = await eraseUser(deps, userId);
     addAuditDetails(request, { keysDestroyed: erased.keysDestroyed });
+    // Erasure cannot be undone: whoever runs the installation hears of every one, as they happen.
+    deps.events?.emit({ type: "data_erased", tenantId: null, ip: request.ip, userId, details: { scope: "account", erasedUserId: userId, keysDestroyed: erased.keysDestroyed } });
     clearSessionCookie(reply);
     return { status: "erased" };
   });
@@ -103,6 +105,11 @@ export async function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyR
     }
     const erased = await eraseCompany(deps, granted.tenantId);
     addAuditDetails(request, { keysDestroyed: erased.keysDestroyed, blobsDeleted: erased.blobsDeleted });
+    // The company's own alert channels went with it: the operator's channels hear of it.
+    deps.events?.emit({
+      type: "data_erased", tenantId: null, ip: request.ip, userId: person(granted),
+      details: { scope: "company", erasedTenantId: granted.tenantId, keysDestroyed: erased.keysDestroyed, blobsDeleted: erased.blobsDeleted },
+    });
     return { status: "erased" };
   });
 
@@ -123,6 +130,7 @@ export async function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyR
     setAuditSubject(request, member.user_id);
     const erased = await eraseUser(deps, member.user_id);
     addAuditDetails(request, { keysDestroyed: erased.keysDestroyed });
+    deps.events?.emit({ type: "data_erased", tenantId: granted.tenantId, ip: request.ip, userId: actor, details: { scope: "member", erasedUserId: member.user_id, keysDestroyed: erased.keysDestroyed } });
     return { status: "erased" };
   });
 

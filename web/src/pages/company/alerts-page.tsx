@@ -24,6 +24,7 @@ const eventTypes = [
   { name: "permission_escalation", label: "someone given more rights" },
   { name: "ban", label: "an address banned" },
   { name: "malware_detected", label: "malware in an upload" },
+  { name: "data_erased", label: "a member's data erased" },
 ];
 const eventLabel = new Map(eventTypes.map((type) => [type.name, type.label]));
 
