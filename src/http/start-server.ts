@@ -56,7 +56,7 @@ export async function startServer(config: Config, log: Logger, version: string):
   metrics.observeSealState(runtime.vault);
   const alerts = createAlertDispatcher({ db: runtime.database.db, vault: runtime.vault, messages, events, operatorConfig: config.monitoring.operator, log, metrics });
   const detectors = createDetectors({ events, massDownload: { limit: config.monitoring.massDownload.limit, windowMs: config.monitoring.massDownload.windowSeconds * 1000 } });
-  const counterStore = openCounterStore(config.abuse, config.redis, (error) => log.error({ err: error, event: "rate_limit_store_connection" }, "Redis connection error"));
+  const counterStore = await openCounterStore(config.abuse, config.redis, (error) => log.error({ err: error, event: "rate_limit_store_connection" }, "Redis connection error"));
   const identity = createIdentityDeps({
     db: runtime.database.db,
     vault: runtime.vault,

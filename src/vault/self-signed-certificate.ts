@@ -3,8 +3,6 @@
 import { webcrypto } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 
 export type CertificateFiles = { certFile: string; keyFile: string };
 
@@ -21,6 +19,9 @@ export async function ensureSelfSignedCertificate(directory: string): Promise<Ce
 }
 
 export async function createSelfSignedCertificate(names: string[]): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  // @peculiar/x509 and its ASN.1 stack (~200 modules, ~10 MB) load only when a certificate is made.
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);

@@ -6,20 +6,23 @@ import { AppError } from "../../errors/app-error.ts";
 import type { AbuseConfig, RedisConnectionConfig } from "./abuse-config.ts";
 import type { CounterStore } from "./counter-store.ts";
 import { createMemoryCounterStore } from "./memory-counter-store.ts";
-import { createRedisCounterStore } from "./redis-counter-store.ts";
 
-export function openCounterStore(
+export async function openCounterStore(
   config: AbuseConfig,
   redis: RedisConnectionConfig | undefined,
   onConnectionError?: (error: Error) => void,
-): CounterStore {
+): Promise<CounterStore> {
   if (!redis) return createMemoryCounterStore({ maxKeys: config.store.memoryMaxKeys });
+  const ca = readPem(redis.caFile, "redis.caFile");
+  const cert = readPem(redis.certFile, "redis.certFile");
+  const key = readPem(redis.keyFile, "redis.keyFile");
+  const { createRedisCounterStore } = await import("./redis-counter-store.ts"); // ioredis only where Redis is used
   return createRedisCounterStore({
     url: redis.url,
     keyPrefix: config.store.keyPrefix,
-    ca: readPem(redis.caFile, "redis.caFile"),
-    cert: readPem(redis.certFile, "redis.certFile"),
-    key: readPem(redis.keyFile, "redis.keyFile"),
+    ca,
+    cert,
+    key,
     ...(onConnectionError ? { onConnectionError } : {}),
   });
 }

@@ -1,7 +1,7 @@
 // E-mail through an SMTP relay (nodemailer). TLS is always verified: implicit TLS or STARTTLS, with the
 // relay's own CA when configured. Nothing about a message's text reaches a log or an error message.
 import { readFileSync } from "node:fs";
-import { createTransport } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { AppError } from "../../errors/app-error.ts";
 import { attachmentBytes, maxAttachmentBytes, type Message, type MessageSender } from "./message.ts";
 import type { SmtpConfig } from "./messages-config.ts";
@@ -12,7 +12,10 @@ const defaultTimeoutMs = 30_000;
 
 export function createSmtpSender(config: SmtpConfig, options: SmtpSenderOptions = {}): MessageSender {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const transport = createTransport({
+  // Read now: a CA file that cannot be read stops the start. nodemailer itself loads with the first message.
+  const ca = config.caFile ? readCaFile(config.caFile) : undefined;
+  let transport: Promise<Transporter> | undefined;
+  const transportNow = () => (transport ??= import("nodemailer").then(({ createTransport }) => createTransport({
     host: config.host,
     port: config.port,
     secure: config.secure,
@@ -21,7 +24,7 @@ export function createSmtpSender(config: SmtpConfig, options: SmtpSenderOptions 
     tls: {
       rejectUnauthorized: true,
       minVersion: "TLSv1.2",
-      ...(config.caFile ? { ca: readCaFile(config.caFile) } : {}),
+      ...(ca ? { ca } : {}),
     },
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
@@ -31,7 +34,7 @@ export function createSmtpSender(config: SmtpConfig, options: SmtpSenderOptions 
     debug: false,
     disableFileAccess: true,
     disableUrlAccess: true,
-  });
+  })));
   const relay = `${config.host}:${config.port}`;
 
   return {
@@ -42,7 +45,7 @@ export function createSmtpSender(config: SmtpConfig, options: SmtpSenderOptions 
       }
       const attachments = (message.attachments ?? []).map((attachment) => ({ filename: attachment.filename, contentType: attachment.contentType, content: attachment.content }));
       try {
-        await transport.sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text, ...(attachments.length ? { attachments } : {}) });
+        await (await transportNow()).sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text, ...(attachments.length ? { attachments } : {}) });
       } catch (error) {
         throw new AppError("delivery_failed", `could not send the ${message.purpose} e-mail through the SMTP relay ${relay}: ${reasonOf(error)}`);
       }

@@ -8,8 +8,6 @@ import type { SecurityEvents } from "../monitoring/security-events.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { addSignaturePlaceholder, embedPadesSignature } from "./pades-signature.ts";
-import { renderFinalPdf } from "./render-final-pdf.ts";
 import { sealRecordContext, sealSignatureMessage } from "./seal-record.ts";
 import type { SealInput, SealOptions, SealRecord, SealResult } from "./seal-types.ts";
 import { appendToLog } from "./transparency-log.ts";
@@ -52,6 +50,7 @@ async function seal(deps: SealDeps, input: SealInput, options: SealOptions): Pro
   const originalSha256 = sha256Hex(input.originalPdf);
   const sealedAt = new Date().toISOString();
   const prepared = await renderAndPrepare(input, { originalSha256, sealedAt });
+  const { embedPadesSignature } = await import("./pades-signature.ts");
   const { pdf: finalPdf, cms } = await embedPadesSignature(prepared, deps.vault.documentSigningKey);
   const sha256 = sha256Hex(finalPdf);
   await options.beforeRecord?.(finalPdf, sha256);
@@ -94,6 +93,8 @@ async function seal(deps: SealDeps, input: SealInput, options: SealOptions): Pro
 // The original's structure is only fully read while drawing and saving: a malformed object deep in
 // it surfaces there, and is the input's fault, not a server error.
 async function renderAndPrepare(input: SealInput, facts: { originalSha256: string; sealedAt: string }): Promise<Buffer> {
+  // pdf-lib, pkijs and @signpdf (~260 modules) load with the first seal, not with the server.
+  const [{ renderFinalPdf }, { addSignaturePlaceholder }] = await Promise.all([import("./render-final-pdf.ts"), import("./pades-signature.ts")]);
   try {
     const { pdfDoc, certificatePageIndex } = await renderFinalPdf(input, facts);
     addSignaturePlaceholder(pdfDoc, { pageIndex: certificatePageIndex, reason: `Sealed on completion of signature request ${input.requestId}`, signingTime: new Date(facts.sealedAt) });

@@ -8,7 +8,7 @@ import type { Kysely } from "kysely";
 import { AppError, isAppError } from "../../errors/app-error.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
-import { derPrefix, signatureRoomBytes } from "./pades-signature.ts";
+import { derPrefix, signatureRoomBytes } from "./pdf-signature-bytes.ts";
 import { sealLeaf, sealRecordContext, verifySealRecordSignature } from "./seal-record.ts";
 import type { SealRecord } from "./seal-types.ts";
 import { latestTreeHead, proveInclusion, type InclusionProof, type SignedTreeHead } from "./transparency-log.ts";

@@ -15,9 +15,7 @@ import { isStrongSecondFactor, setRequireAdminMfa } from "./admin-mfa-rule.ts";
 import { confirmTotpEnrolment, disableTotp, startTotpEnrolment } from "./enrol-totp.ts";
 import { deletePasskey, listPasskeys } from "./passkeys.ts";
 import { countUnusedRecoveryCodes } from "./recovery-codes.ts";
-import { passkeyRegistrationOptions, registerPasskey } from "./register-passkey.ts";
 import { requestSignInCode } from "./request-sign-in-code.ts";
-import { passkeySignInOptions, signInWithPasskey } from "./sign-in-with-passkey.ts";
 import { signInWithRecoveryCode, signInWithTotp } from "./sign-in-with-totp.ts";
 
 const object = (properties: Record<string, unknown>, required: string[]) => ({ type: "object", additionalProperties: false, properties, required }) as const;
@@ -141,12 +139,12 @@ export async function registerSecondFactorRoutes(app: FastifyInstance, deps: Ide
 
   app.post("/v1/account/passkeys/registration-options", {
     ...forUser, schema: { response: { 200: webauthnOptions } },
-  }, async (request) => passkeyRegistrationOptions(deps, userOf(request).session));
+  }, async (request) => (await passkeyRegistration()).passkeyRegistrationOptions(deps, userOf(request).session));
 
   app.post<{ Body: { response: RegistrationResponseJSON } }>("/v1/account/passkeys", {
     ...forUser, schema: { body: object({ response: registrationResponse }, ["response"]), response: { 201: passkeyView } },
   }, async (request, reply) => {
-    const passkey = await registerPasskey(deps, userOf(request).session, withExtensionResults(request.body.response));
+    const passkey = await (await passkeyRegistration()).registerPasskey(deps, userOf(request).session, withExtensionResults(request.body.response));
     return reply.code(201).send(passkey);
   });
 
@@ -177,12 +175,12 @@ export async function registerSecondFactorRoutes(app: FastifyInstance, deps: Ide
 
   app.post<{ Body: { challengeToken: string } }>("/v1/auth/login/passkey/options", {
     schema: { body: object({ challengeToken }, ["challengeToken"]), response: { 200: webauthnOptions } },
-  }, async (request) => passkeySignInOptions(deps, request.body.challengeToken));
+  }, async (request) => (await passkeySignIn()).passkeySignInOptions(deps, request.body.challengeToken));
 
   app.post<{ Body: { challengeToken: string; response: AuthenticationResponseJSON } }>("/v1/auth/login/passkey/verify", {
     schema: { body: object({ challengeToken, response: authenticationResponse }, ["challengeToken", "response"]), response: { 200: signedInAnswer } },
   }, async (request, reply) => {
-    return signedIn(reply, await signInWithPasskey(deps, request.body.challengeToken, withExtensionResults(request.body.response), client(request)));
+    return signedIn(reply, await (await passkeySignIn()).signInWithPasskey(deps, request.body.challengeToken, withExtensionResults(request.body.response), client(request)));
   });
 
   app.post<{ Body: { challengeToken: string } }>("/v1/auth/login/send-code", {
@@ -224,3 +222,7 @@ export async function registerSecondFactorRoutes(app: FastifyInstance, deps: Ide
 function withExtensionResults<T extends { clientExtensionResults?: object }>(response: T): T & { clientExtensionResults: object } {
   return { ...response, clientExtensionResults: response.clientExtensionResults ?? {} };
 }
+
+// @simplewebauthn/server and its ASN.1 libraries (~300 modules) load with the first passkey request.
+const passkeyRegistration = () => import("./register-passkey.ts");
+const passkeySignIn = () => import("./sign-in-with-passkey.ts");
