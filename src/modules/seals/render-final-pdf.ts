@@ -1,7 +1,8 @@
 // Draws the filled fields onto the original PDF, appends a signature page (fields placed there and
 // signers without fields) and a certificate of completion (signers, times, addresses, evidence).
-import { PDFDocument, rgb, StandardFonts, type PDFFont, type PDFPage } from "pdf-lib";
+import { PDFDocument, rgb, type PDFFont, type PDFPage } from "pdf-lib";
 import { AppError } from "../../errors/app-error.ts";
+import { embedSealFonts, hasGlyph, type SealFonts } from "./seal-fonts.ts";
 import type { FilledField, SealInput } from "./seal-types.ts";
 
 const pageSize: [number, number] = [595.28, 841.89]; // A4
@@ -9,7 +10,7 @@ const margin = 50;
 const ink = rgb(0.08, 0.1, 0.35);
 const grey = rgb(0.35, 0.35, 0.35);
 
-type Fonts = { regular: PDFFont; bold: PDFFont; script: PDFFont; mono: PDFFont };
+type Fonts = SealFonts;
 
 export type RenderedPdf = { pdfDoc: PDFDocument; certificatePageIndex: number };
 
@@ -22,12 +23,7 @@ export async function renderFinalPdf(input: SealInput, facts: { originalSha256: 
   } catch {
     throw new AppError("seal_input_invalid", "the original document is not a readable, unencrypted PDF with pages");
   }
-  const fonts: Fonts = {
-    regular: await pdfDoc.embedFont(StandardFonts.Helvetica),
-    bold: await pdfDoc.embedFont(StandardFonts.HelveticaBold),
-    script: await pdfDoc.embedFont(StandardFonts.TimesRomanItalic),
-    mono: await pdfDoc.embedFont(StandardFonts.Courier),
-  };
+  const fonts = await embedSealFonts(pdfDoc);
   const pageCount = pdfDoc.getPageCount();
   for (const field of input.fields) {
     if (field.page === -1) continue;
@@ -204,27 +200,10 @@ function fittedSize(font: PDFFont, text: string, width: number, height: number):
   return size;
 }
 
-const encodableCache = new WeakMap<PDFFont, Map<string, boolean>>();
-
-/** The text with control characters removed and characters the standard fonts cannot show replaced by "?". */
+/** The text with control characters removed and characters the font has no glyph for replaced by "?". */
 export function printable(font: PDFFont, text: string): string {
-  let cache = encodableCache.get(font);
-  if (!cache) encodableCache.set(font, (cache = new Map()));
   let out = "";
-  for (const char of text.replace(/[\u0000-\u001f\u007f]+/g, " ")) {
-    let ok = cache.get(char);
-    if (ok === undefined) {
-      try {
-        font.encodeText(char);
-        font.widthOfTextAtSize(char, 10);
-        ok = true;
-      } catch {
-        ok = false;
-      }
-      cache.set(char, ok);
-    }
-    out += ok ? char : "?";
-  }
+  for (const char of text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")) out += hasGlyph(font, char) ? char : "?";
   return out;
 }
 

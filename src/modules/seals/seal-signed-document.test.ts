@@ -54,10 +54,25 @@ for (const kind of databaseKinds) {
       assert.deepEqual([own.valid, own.valid && own.coversWholeFile], [true, true]);
     });
 
+    it("shows names and titles in Greek, Cyrillic and Polish as written; characters without a glyph become \"?\", never a blank", async () => {
+      const base = sealInputFor(original);
+      const input = sealInputFor(original, {
+        title: "Договор поставки",
+        signers: base.signers.map((signer, index) => ({ ...signer, name: ["Ζωή Παπαδοπούλου", "Łukasz Żółć", "王小明"][index]! })),
+        fields: base.fields.map((field) => (field.recipientId === "r2" && field.kind === "signature" ? { ...field, value: "Дмитрий Иванов" } : field)),
+      });
+      const { finalPdf } = await sealSignedDocument(deps(), input);
+      const text = await pdfText(finalPdf);
+      for (const expected of ["Договор поставки", "Ζωή Παπαδοπούλου", "Łukasz Żółć", "Дмитрий Иванов", "???"]) {
+        assert.ok(text.includes(expected), `the final PDF shows "${expected}"`);
+      }
+      assert.ok((await pdfsig(finalPdf)).valid);
+    });
+
     it("reports one flipped byte inside the signed range as modified (pdfsig and our check)", async () => {
       const { finalPdf } = await sealSignedDocument(deps(), sealInputFor(original));
       const tampered = Buffer.from(finalPdf);
-      tampered[Math.floor(tampered.length / 4)]! ^= 0x01;
+      tampered[Math.floor(readEmbeddedSignature(finalPdf)!.byteRange[1] / 2)]! ^= 0x01; // inside the first signed range
       const report = await pdfsig(tampered);
       assert.ok(!report.valid, report.output);
       assert.ok(report.digestMismatch, report.output);
