@@ -29,9 +29,21 @@ function readFonts(): Promise<Record<keyof SealFonts, Buffer>> {
   return fontBytes;
 }
 
+// Parsing the four fonts took ~10-30 ms of every seal: each font file is parsed once per process. A parsed
+// font is only read from afterwards (each document makes its own subset of it).
+const parsed = new WeakMap<Uint8Array, ReturnType<typeof fontkit.create>>();
+const parsingOnce: typeof fontkit = {
+  create(buffer, postscriptName) {
+    if (postscriptName !== undefined) return fontkit.create(buffer, postscriptName);
+    let font = parsed.get(buffer);
+    if (!font) parsed.set(buffer, (font = fontkit.create(buffer)));
+    return font;
+  },
+};
+
 export async function embedSealFonts(pdfDoc: PDFDocument): Promise<SealFonts> {
   const bytes = await readFonts();
-  pdfDoc.registerFontkit(fontkit);
+  pdfDoc.registerFontkit(parsingOnce);
   const embed = (role: keyof SealFonts) => pdfDoc.embedFont(bytes[role], { subset: true });
   return { regular: await embed("regular"), bold: await embed("bold"), script: await embed("script"), mono: await embed("mono") };
 }
