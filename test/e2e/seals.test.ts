@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runVerifyKeyCommand } from "../../src/cli/verify-commands.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { readEmbeddedSignature } from "../../src/modules/seals/pdf-signature-bytes.ts";
 import { sealLeaf } from "../../src/modules/seals/seal-record.ts";
 import { sealSignedDocument } from "../../src/modules/seals/seal-signed-document.ts";
 import type { SealRecord } from "../../src/modules/seals/seal-types.ts";
@@ -43,7 +44,7 @@ for (const kind of databaseKinds) {
       ({ finalPdf, seal } = await sealSignedDocument({ db: t.test.database.db, vault: t.vault }, sealInputFor(original)));
       for (let i = 0; i < 2; i++) await sealSignedDocument({ db: t.test.database.db, vault: t.vault }, sealInputFor(original));
       tampered = Buffer.from(finalPdf);
-      tampered[Math.floor(tampered.length / 3)]! ^= 0x20;
+      tampered[Math.floor(readEmbeddedSignature(finalPdf)!.byteRange[1] / 2)]! ^= 0x20; // inside the first signed range
     });
     after(() => t?.close());
 
