@@ -22,6 +22,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
+import { createVault, type Vault } from "../../src/vault/vault.ts";
+import { createVaultRepository } from "../../src/vault/vault-repository.ts";
 
 export const databaseKinds = ["sqlite", "postgres"] as const satisfies readonly DatabaseKind[];
 
@@ -147,4 +149,12 @@ function redactPassword(url: string): string {
   } catch {
     return "(unparsable STRONGROOM_TEST_PG_URL)";
   }
+}
+
+/** A vault on the test database, initialised 1-of-1 and unsealed with that share. */
+export async function unsealedVault(database: Database): Promise<{ vault: Vault; share: string }> {
+  const vault = createVault(createVaultRepository(database.db));
+  const { shares } = await vault.initialize(1, 1);
+  await vault.submitShare(shares[0]!);
+  return { vault, share: shares[0]! };
 }

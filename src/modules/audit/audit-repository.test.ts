@@ -4,9 +4,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
-import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
-import { createVault, type Vault } from "../../vault/vault.ts";
-import { createVaultRepository } from "../../vault/vault-repository.ts";
+import { databaseKinds, openTestDatabase, skipReason, unsealedVault, type TestDatabase } from "../../../test/support/databases.ts";
+import type { Vault } from "../../vault/vault.ts";
 import type { AuditEntry } from "./audit-record.ts";
 import { createAuditRepository } from "./audit-repository.ts";
 import { verifyAuditChains } from "./verify-audit-chain.ts";
@@ -22,9 +21,7 @@ for (const kind of databaseKinds) {
     let vault: Vault;
     before(async () => {
       test = await openTestDatabase(kind);
-      vault = createVault(createVaultRepository(test.database.db));
-      const { shares } = await vault.initialize(1, 1);
-      await vault.submitShare(shares[0]!);
+      ({ vault } = await unsealedVault(test.database));
     });
     after(() => test.cleanup());
 

@@ -7,9 +7,8 @@ import { sql, type Kysely } from "kysely";
 import { openDatabase } from "../../store/database.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import { appendOnlyTables } from "../../store/migrations/012-seals.ts";
-import { databaseKinds, openTestDatabase, skipReason, type TestDatabase } from "../../../test/support/databases.ts";
-import { createVault, type Vault } from "../../vault/vault.ts";
-import { createVaultRepository } from "../../vault/vault-repository.ts";
+import { databaseKinds, openTestDatabase, skipReason, unsealedVault, type TestDatabase } from "../../../test/support/databases.ts";
+import type { Vault } from "../../vault/vault.ts";
 import { leafHash, rootOf } from "./merkle-tree.ts";
 import {
   appendToLog, auditTransparencyLog, latestTreeHead, proveConsistency, proveInclusion, treeHeadMessage, treeHeadOfSize,
@@ -32,9 +31,7 @@ for (const kind of databaseKinds) {
 
     before(async () => {
       test = await openTestDatabase(kind);
-      vault = createVault(createVaultRepository(db()));
-      const { shares } = await vault.initialize(1, 1);
-      await vault.submitShare(shares[0]!);
+      ({ vault } = await unsealedVault(test.database));
     });
     after(() => test.cleanup());
 
@@ -155,9 +152,7 @@ for (const kind of databaseKinds) {
     let vault: Vault;
     before(async () => {
       test = await openTestDatabase(kind);
-      vault = createVault(createVaultRepository(test.database.db));
-      const { shares } = await vault.initialize(1, 1);
-      await vault.submitShare(shares[0]!);
+      ({ vault } = await unsealedVault(test.database));
     });
     after(() => test.cleanup());
 
