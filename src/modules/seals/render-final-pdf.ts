@@ -10,7 +10,6 @@ const margin = 50;
 const ink = rgb(0.08, 0.1, 0.35);
 const grey = rgb(0.35, 0.35, 0.35);
 
-type Fonts = SealFonts;
 
 export type RenderedPdf = { pdfDoc: PDFDocument; certificatePageIndex: number };
 
@@ -40,7 +39,7 @@ export async function renderFinalPdf(input: SealInput, facts: { originalSha256: 
   return { pdfDoc, certificatePageIndex };
 }
 
-async function drawField(pdfDoc: PDFDocument, page: PDFPage, fonts: Fonts, field: FilledField, originX: number, originY: number): Promise<void> {
+async function drawField(pdfDoc: PDFDocument, page: PDFPage, fonts: SealFonts, field: FilledField, originX: number, originY: number): Promise<void> {
   const x = originX + field.x;
   const y = originY + field.y;
   if (field.kind === "signature" && field.value.startsWith("data:")) {
@@ -66,7 +65,7 @@ async function drawField(pdfDoc: PDFDocument, page: PDFPage, fonts: Fonts, field
   page.drawText(text, { x: x + 1, y: y + Math.max(1, (field.height - size) / 2), size, font, color: ink });
 }
 
-async function appendSignaturePage(pdfDoc: PDFDocument, fonts: Fonts, input: SealInput): Promise<void> {
+async function appendSignaturePage(pdfDoc: PDFDocument, fonts: SealFonts, input: SealInput): Promise<void> {
   const onPage = input.fields.filter((field) => field.page === -1);
   const placed = new Set(input.fields.map((field) => field.recipientId));
   const withoutFields = input.signers.filter((signer) => !placed.has(signer.recipientId));
@@ -93,7 +92,7 @@ async function appendSignaturePage(pdfDoc: PDFDocument, fonts: Fonts, input: Sea
   }
 }
 
-function appendCertificateOfCompletion(pdfDoc: PDFDocument, fonts: Fonts, input: SealInput, facts: { originalSha256: string; sealedAt: string }): number {
+function appendCertificateOfCompletion(pdfDoc: PDFDocument, fonts: SealFonts, input: SealInput, facts: { originalSha256: string; sealedAt: string }): number {
   const writer = createWriter(pdfDoc, fonts);
   const firstPage = pdfDoc.getPageCount() - 1;
   writer.heading("Certificate of completion");
@@ -129,7 +128,7 @@ function appendCertificateOfCompletion(pdfDoc: PDFDocument, fonts: Fonts, input:
 type LineStyle = { bold?: boolean; small?: boolean; mono?: boolean; script?: boolean; grey?: boolean };
 
 // A top-down text cursor that starts a new A4 page when the current one is full.
-function createWriter(pdfDoc: PDFDocument, fonts: Fonts) {
+function createWriter(pdfDoc: PDFDocument, fonts: SealFonts) {
   let page = pdfDoc.addPage(pageSize);
   let y = pageSize[1] - margin;
   const width = pageSize[0] - 2 * margin;
