@@ -44,6 +44,11 @@ async function curlSpeed(args: string[]): Promise<number> {
   return Math.max(Number(download), Number(upload)) / 1e6;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -91,7 +96,6 @@ export default async function runDocumentsBench(): Promise<BenchResult[]> {
 
     const oneId = await newDocument("one GiB");
     await curlSpeed(uploadArgs(oneId, oneGiB));
-    const ours = await curlSpeed([...authHeaders, `${base()}/v1/tenants/${tenantId}/documents/${oneId}/content`]);
 
     const nginxDir = join(dir, "nginx");
     await mkdir(join(nginxDir, "www"), { recursive: true });
@@ -104,8 +108,20 @@ http { access_log off; sendfile on; client_body_temp_path ${nginxDir}; proxy_tem
     ssl_protocols TLSv1.2 TLSv1.3; root ${nginxDir}/www; } }`);
     nginx = spawn("/usr/sbin/nginx", ["-c", join(nginxDir, "nginx.conf"), "-p", nginxDir], { stdio: "ignore" });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const theirs = await curlSpeed([`https://localhost:${nginxPort}/one.bin`]);
-    process.stdout.write(`  download 1 GiB: strongroom ${ours.toFixed(0)} MB/s, nginx ${theirs.toFixed(0)} MB/s\n`);
+    // Turn about, three downloads each, every one on a settled disk (`sync` first: the 3 GiB just
+    // uploaded is still being written back); each side's figure is its median.
+    const oursRuns: number[] = [];
+    const theirsRuns: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await run("sync", []);
+      oursRuns.push(await curlSpeed([...authHeaders, `${base()}/v1/tenants/${tenantId}/documents/${oneId}/content`]));
+      await run("sync", []);
+      theirsRuns.push(await curlSpeed([`https://localhost:${nginxPort}/one.bin`]));
+    }
+    const ours = median(oursRuns);
+    const theirs = median(theirsRuns);
+    const listed = (runs: number[]) => runs.map((value) => value.toFixed(0)).join(", ");
+    process.stdout.write(`  download 1 GiB: strongroom ${ours.toFixed(0)} MB/s (${listed(oursRuns)}), nginx ${theirs.toFixed(0)} MB/s (${listed(theirsRuns)})\n`);
 
     // 100,000 documents for the listing: rows written straight into the database (sealed titles).
     await server.stop();
@@ -158,7 +174,7 @@ http { access_log off; sendfile on; client_body_temp_path ${nginxDir}; proxy_tem
     const rareSearch = await searchFor(rareWord.slice(0, 5));
 
     return [
-      compareToReference({ name: "download 1 GiB document over HTTPS (curl, loopback)", value: ours, unit: "MB/s", reference: "nginx serving the same file's plaintext over HTTPS, same run", referenceValue: theirs, target: ">= 0.70 × reference", meets: (_v, ratio) => ratio >= 0.7 }),
+      compareToReference({ name: "download 1 GiB document over HTTPS (curl, loopback; median of 3, turn about with nginx)", value: ours, unit: "MB/s", reference: "nginx serving the same file's plaintext over HTTPS, same run (median of 3)", referenceValue: theirs, target: ">= 0.70 × reference", meets: (_v, ratio) => ratio >= 0.7 }),
       compareToReference({ name: "upload 2 GiB document over HTTPS (curl -T, loopback)", value: uploadMBps, unit: "MB/s", reference: "download figure of nginx, same run (context)", referenceValue: theirs, target: "informational (no target)", meets: () => true }),
       compareToReference({ name: "server peak RSS (VmHWM) through a 2 GiB upload", value: peakDuringUpload, unit: "MB", reference: "target ceiling", referenceValue: 200, target: "< 200 MB", meets: (value) => value < 200 }),
       compareToReference({ name: "folder list latency, first 100 of 100,000 documents, p95 (wrk, 4 connections)", value: list.p95Ms, unit: "ms", reference: "target ceiling", referenceValue: 50, target: "< 50 ms", meets: (value) => value < 50 }),
