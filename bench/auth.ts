@@ -1,31 +1,20 @@
 // Authentication benchmarks against a real HTTPS server (buildApp with a vault, SQLite in a temp dir, the
-// identity modules), driven from separate processes: wrk for API-key requests next to the unauthenticated
-// health check in the same run, and 50 simultaneous password sign-ins (argon2id at the chosen parameters,
-// known devices) while a probe asks for the health check every 10 ms to see whether the event loop keeps up.
+// identity modules) in a child process started the way `strongroom server` runs (bench/support/auth-server.ts),
+// driven from separate processes: wrk for API-key requests next to the unauthenticated health check in the
+// same run, and 50 simultaneous password sign-ins (argon2id at the chosen parameters, known devices) while a
+// probe asks for the health check every 10 ms to see whether the event loop keeps up.
 // Needs `wrk` on the PATH (Debian: apt-get install -y wrk).
 
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import pino from "pino";
-import { buildApp } from "../src/http/app.ts";
-import { createLogger } from "../src/log/logger.ts";
+import { serverMallocEnv, serverV8Flags } from "../bin/server-runtime.js";
 import { passwordHashParameters } from "../src/modules/accounts/passwords.ts";
-import { signUp } from "../src/modules/accounts/sign-up.ts";
-import { emailIndexOf } from "../src/modules/accounts/user-fields.ts";
-import { createApiKey } from "../src/modules/api-keys/api-keys.ts";
-import { deviceCookieValue } from "../src/modules/auth/devices.ts";
-import { createIdentityDeps, type IdentityDeps } from "../src/modules/auth/identity-deps.ts";
-import { verifyEmail } from "../src/modules/auth/reset-password.ts";
-import { createOutboxSender, listOutbox } from "../src/modules/messages/outbox-sender.ts";
-import { ensureSelfSignedCertificate } from "../src/vault/self-signed-certificate.ts";
+import type { AuthServerReady, BenchUser, EventLoopDelay } from "./support/auth-server.ts";
 import { compareToReference, type BenchResult } from "./support/bench-result.ts";
-import { openUnsealedDatabase } from "./support/unsealed-database.ts";
 
 const run = promisify(execFile);
 
@@ -40,7 +29,6 @@ const SEQUENTIAL_LOGINS = 10;
 const PROBE_INTERVAL_MS = 10;
 const PROBE_IDLE_MS = 2000;
 const EVENT_LOOP_TARGET_MS = 20;
-const USER_PASSWORD = "bench user password, long enough";
 
 const argon2Label = `argon2id m=${passwordHashParameters.memoryCost} KiB t=${passwordHashParameters.timeCost} p=${passwordHashParameters.parallelism}`;
 const reported = { target: "none: reported", meets: () => true };
@@ -51,153 +39,138 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
   await requireWrk();
   // The figures are only as quiet as the machine: say how busy it was.
   log(`${cpus().length} CPU(s), load average ${loadavg().map((value) => value.toFixed(2)).join(" ")} at the start`);
-  const dir = await mkdtemp(join(tmpdir(), "sr-bench-auth-"));
-  const { database, vault } = await openUnsealedDatabase(join(dir, "strongroom.db"));
+  log(`starting the server and setting up ${CONCURRENT_LOGINS} users (sign-up, e-mail verification, known device) and an API key…`);
+  const server = await startAuthServer(CONCURRENT_LOGINS);
   try {
-    const certificate = await ensureSelfSignedCertificate(join(dir, "tls"));
-    const identity = createIdentityDeps({ db: database.db, vault, messages: createOutboxSender({ db: database.db, vault }), publicUrl: "https://localhost" });
-    // Request logging stays on (at the default level) so its cost is in the figures; the lines go nowhere.
-    const logger = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: false }) });
-    const app = await buildApp({
-      vault, logger, certificate, bodyLimitBytes: 1024 * 1024, trustedProxies: [], operatorCidrs: ["127.0.0.1/32"], version: "bench", identity,
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const base = `https://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    try {
-      log(`setting up ${CONCURRENT_LOGINS} users (sign-up, e-mail verification, known device) and an API key…`);
-      const users = await createUsers(identity, CONCURRENT_LOGINS);
-      const apiKey = await createApiKey(database.db, vault, { tenantId: users[0]!.tenantId, createdBy: users[0]!.userId, name: "bench", scopes: ["read"], expiresAt: null });
-      const basic = `Basic ${Buffer.from(apiKey.key).toString("base64")}`;
-      const tenantPath = `/v1/tenants/${users[0]!.tenantId}`;
+    const { base, caFile, users } = server.ready;
+    const basic = `Basic ${Buffer.from(server.ready.apiKey).toString("base64")}`;
+    const tenantPath = `/v1/tenants/${users[0]!.tenantId}`;
 
-      const health = () => runWrk(`${base}/v1/sys/health`, [], WRK_SECONDS);
-      const tenant = () => runWrk(`${base}${tenantPath}`, ["-H", `Authorization: ${basic}`], WRK_SECONDS);
-      await runWrk(`${base}/v1/sys/health`, [], WARMUP_SECONDS);
-      await runWrk(`${base}${tenantPath}`, ["-H", `Authorization: ${basic}`], WARMUP_SECONDS);
-      const healthRuns: WrkFigures[] = [];
-      const tenantRuns: WrkFigures[] = [];
-      for (let round = 0; round < WRK_ROUNDS; round++) {
-        healthRuns.push(await health());
-        tenantRuns.push(await tenant());
-      }
-      const healthFigures = average(healthRuns);
-      const tenantFigures = average(tenantRuns);
-      log(`wrk ${WRK_CONNECTIONS} connections: health ${healthFigures.requestsPerSecond.toFixed(0)} req/s (p99 ${healthFigures.p99Ms.toFixed(2)} ms), ` +
-        `tenant with API key ${tenantFigures.requestsPerSecond.toFixed(0)} req/s (p99 ${tenantFigures.p99Ms.toFixed(2)} ms)`);
-
-      const caFile = certificate.certFile;
-      const sequential = await runLogins(base, caFile, users, 1, SEQUENTIAL_LOGINS);
-      log(`one login at a time: p50 ${percentile(sequential.latencies, 50).toFixed(1)} ms`);
-
-      const idleProbe = await startProbe(base, caFile);
-      await new Promise((resolve) => setTimeout(resolve, PROBE_IDLE_MS));
-      const idle = await idleProbe.stop();
-
-      const loop = monitorEventLoopDelay({ resolution: 1 });
-      const probe = await startProbe(base, caFile);
-      loop.enable();
-      const concurrent = await runLogins(base, caFile, users, CONCURRENT_LOGINS, LOGINS_PER_WORKER);
-      loop.disable();
-      const underLoad = await probe.stop();
-      const loopMaxMs = loop.max / 1e6;
-      log(`${CONCURRENT_LOGINS} logins at once (${concurrent.latencies.length} in all, ${(concurrent.latencies.length / (concurrent.elapsedMs / 1000)).toFixed(1)}/s): ` +
-        `p50 ${percentile(concurrent.latencies, 50).toFixed(0)} ms, p99 ${percentile(concurrent.latencies, 99).toFixed(0)} ms`);
-      log(`health probe every ${PROBE_INTERVAL_MS} ms: idle p99 ${percentile(idle.latencies, 99).toFixed(2)} ms; during the logins ${underLoad.latencies.length} probes, ` +
-        `p50 ${percentile(underLoad.latencies, 50).toFixed(2)} ms, p99 ${percentile(underLoad.latencies, 99).toFixed(2)} ms, max ${Math.max(...underLoad.latencies).toFixed(2)} ms; ` +
-        `server event-loop delay max ${loopMaxMs.toFixed(2)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms`);
-
-      log(`load average ${loadavg().map((value) => value.toFixed(2)).join(" ")} at the end`);
-      const loginName = `login (POST /v1/auth/login, known device, ${argon2Label})`;
-      const sequentialP50 = percentile(sequential.latencies, 50);
-      const idleP99 = percentile(idle.latencies, 99);
-      return [
-        compareToReference({
-          name: `GET /v1/tenants/:id with a read-scope API key (HTTP Basic), wrk ${WRK_CONNECTIONS} connections: requests/s`,
-          value: tenantFigures.requestsPerSecond,
-          unit: "req/s",
-          reference: "GET /v1/sys/health, unauthenticated, same run",
-          referenceValue: healthFigures.requestsPerSecond,
-          target: ">= 0.70 × reference",
-          meets: (_value, ratio) => ratio >= 0.7,
-        }),
-        compareToReference({
-          name: `GET /v1/tenants/:id with a read-scope API key (HTTP Basic), wrk ${WRK_CONNECTIONS} connections: p99 latency`,
-          value: tenantFigures.p99Ms,
-          unit: "ms",
-          reference: "GET /v1/sys/health p99, same run",
-          referenceValue: healthFigures.p99Ms,
-          ...reported,
-        }),
-        compareToReference({
-          name: `${loginName}, ${CONCURRENT_LOGINS} at once: p50 latency`,
-          value: percentile(concurrent.latencies, 50),
-          unit: "ms",
-          reference: "one login at a time, p50",
-          referenceValue: sequentialP50,
-          ...reported,
-        }),
-        compareToReference({
-          name: `${loginName}, ${CONCURRENT_LOGINS} at once: p99 latency`,
-          value: percentile(concurrent.latencies, 99),
-          unit: "ms",
-          reference: "one login at a time, p50",
-          referenceValue: sequentialP50,
-          ...reported,
-        }),
-        compareToReference({
-          name: `${loginName}, ${CONCURRENT_LOGINS} at once: logins/s`,
-          value: concurrent.latencies.length / (concurrent.elapsedMs / 1000),
-          unit: "logins/s",
-          reference: "one login at a time",
-          referenceValue: sequential.latencies.length / (sequential.elapsedMs / 1000),
-          ...reported,
-        }),
-        compareToReference({
-          name: `GET /v1/sys/health probe every ${PROBE_INTERVAL_MS} ms during the ${CONCURRENT_LOGINS} logins: p99 latency`,
-          value: percentile(underLoad.latencies, 99),
-          unit: "ms",
-          reference: "same probe with no load, p99",
-          referenceValue: idleP99,
-          target: `<= ${EVENT_LOOP_TARGET_MS} ms`,
-          meets: (value) => value <= EVENT_LOOP_TARGET_MS,
-        }),
-        compareToReference({
-          name: `GET /v1/sys/health probe every ${PROBE_INTERVAL_MS} ms during the ${CONCURRENT_LOGINS} logins: max latency`,
-          value: Math.max(...underLoad.latencies),
-          unit: "ms",
-          reference: "same probe with no load, p99",
-          referenceValue: idleP99,
-          target: `<= ${EVENT_LOOP_TARGET_MS} ms`,
-          meets: (value) => value <= EVENT_LOOP_TARGET_MS,
-        }),
-      ];
-    } finally {
-      await app.close();
+    const health = () => runWrk(`${base}/v1/sys/health`, [], WRK_SECONDS);
+    const tenant = () => runWrk(`${base}${tenantPath}`, ["-H", `Authorization: ${basic}`], WRK_SECONDS);
+    await runWrk(`${base}/v1/sys/health`, [], WARMUP_SECONDS);
+    await runWrk(`${base}${tenantPath}`, ["-H", `Authorization: ${basic}`], WARMUP_SECONDS);
+    const healthRuns: WrkFigures[] = [];
+    const tenantRuns: WrkFigures[] = [];
+    for (let round = 0; round < WRK_ROUNDS; round++) {
+      healthRuns.push(await health());
+      tenantRuns.push(await tenant());
     }
+    const healthFigures = average(healthRuns);
+    const tenantFigures = average(tenantRuns);
+    log(`wrk ${WRK_CONNECTIONS} connections: health ${healthFigures.requestsPerSecond.toFixed(0)} req/s (p99 ${healthFigures.p99Ms.toFixed(2)} ms), ` +
+      `tenant with API key ${tenantFigures.requestsPerSecond.toFixed(0)} req/s (p99 ${tenantFigures.p99Ms.toFixed(2)} ms)`);
+
+    const sequential = await runLogins(base, caFile, users, 1, SEQUENTIAL_LOGINS);
+    log(`one login at a time: p50 ${percentile(sequential.latencies, 50).toFixed(1)} ms`);
+
+    const idleProbe = await startProbe(base, caFile);
+    await new Promise((resolve) => setTimeout(resolve, PROBE_IDLE_MS));
+    const idle = await idleProbe.stop();
+
+    const probe = await startProbe(base, caFile);
+    await server.command("loop-start");
+    const concurrent = await runLogins(base, caFile, users, CONCURRENT_LOGINS, LOGINS_PER_WORKER);
+    const loop = JSON.parse(await server.command("loop-stop")) as EventLoopDelay;
+    const underLoad = await probe.stop();
+    log(`${CONCURRENT_LOGINS} logins at once (${concurrent.latencies.length} in all, ${(concurrent.latencies.length / (concurrent.elapsedMs / 1000)).toFixed(1)}/s): ` +
+      `p50 ${percentile(concurrent.latencies, 50).toFixed(0)} ms, p99 ${percentile(concurrent.latencies, 99).toFixed(0)} ms`);
+    log(`health probe every ${PROBE_INTERVAL_MS} ms: idle p99 ${percentile(idle.latencies, 99).toFixed(2)} ms; during the logins ${underLoad.latencies.length} probes, ` +
+      `p50 ${percentile(underLoad.latencies, 50).toFixed(2)} ms, p99 ${percentile(underLoad.latencies, 99).toFixed(2)} ms, max ${Math.max(...underLoad.latencies).toFixed(2)} ms; ` +
+      `server event-loop delay max ${loop.maxMs.toFixed(2)} ms, p99 ${loop.p99Ms.toFixed(2)} ms`);
+
+    log(`load average ${loadavg().map((value) => value.toFixed(2)).join(" ")} at the end`);
+    const loginName = `login (POST /v1/auth/login, known device, ${argon2Label})`;
+    const sequentialP50 = percentile(sequential.latencies, 50);
+    const idleP99 = percentile(idle.latencies, 99);
+    return [
+      compareToReference({
+        name: `GET /v1/tenants/:id with a read-scope API key (HTTP Basic), wrk ${WRK_CONNECTIONS} connections: requests/s`,
+        value: tenantFigures.requestsPerSecond,
+        unit: "req/s",
+        reference: "GET /v1/sys/health, unauthenticated, same run",
+        referenceValue: healthFigures.requestsPerSecond,
+        target: ">= 0.70 × reference",
+        meets: (_value, ratio) => ratio >= 0.7,
+      }),
+      compareToReference({
+        name: `GET /v1/tenants/:id with a read-scope API key (HTTP Basic), wrk ${WRK_CONNECTIONS} connections: p99 latency`,
+        value: tenantFigures.p99Ms,
+        unit: "ms",
+        reference: "GET /v1/sys/health p99, same run",
+        referenceValue: healthFigures.p99Ms,
+        ...reported,
+      }),
+      compareToReference({
+        name: `${loginName}, ${CONCURRENT_LOGINS} at once: p50 latency`,
+        value: percentile(concurrent.latencies, 50),
+        unit: "ms",
+        reference: "one login at a time, p50",
+        referenceValue: sequentialP50,
+        ...reported,
+      }),
+      compareToReference({
+        name: `${loginName}, ${CONCURRENT_LOGINS} at once: p99 latency`,
+        value: percentile(concurrent.latencies, 99),
+        unit: "ms",
+        reference: "one login at a time, p50",
+        referenceValue: sequentialP50,
+        ...reported,
+      }),
+      compareToReference({
+        name: `${loginName}, ${CONCURRENT_LOGINS} at once: logins/s`,
+        value: concurrent.latencies.length / (concurrent.elapsedMs / 1000),
+        unit: "logins/s",
+        reference: "one login at a time",
+        referenceValue: sequential.latencies.length / (sequential.elapsedMs / 1000),
+        ...reported,
+      }),
+      compareToReference({
+        name: `GET /v1/sys/health probe every ${PROBE_INTERVAL_MS} ms during the ${CONCURRENT_LOGINS} logins: p99 latency`,
+        value: percentile(underLoad.latencies, 99),
+        unit: "ms",
+        reference: "same probe with no load, p99",
+        referenceValue: idleP99,
+        target: `<= ${EVENT_LOOP_TARGET_MS} ms`,
+        meets: (value) => value <= EVENT_LOOP_TARGET_MS,
+      }),
+      compareToReference({
+        name: `GET /v1/sys/health probe every ${PROBE_INTERVAL_MS} ms during the ${CONCURRENT_LOGINS} logins: max latency`,
+        value: Math.max(...underLoad.latencies),
+        unit: "ms",
+        reference: "same probe with no load, p99",
+        referenceValue: idleP99,
+        target: `<= ${EVENT_LOOP_TARGET_MS} ms`,
+        meets: (value) => value <= EVENT_LOOP_TARGET_MS,
+      }),
+    ];
   } finally {
-    await database.close();
-    await rm(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
-type BenchUser = { email: string; password: string; deviceCookie: string; userId: string; tenantId: string };
-
-// Real sign-ups through the modules: company, owner, e-mail verified with the link's token, a known device.
-async function createUsers(identity: IdentityDeps, count: number): Promise<BenchUser[]> {
-  const users: BenchUser[] = [];
-  for (let index = 0; index < count; index++) {
-    const email = `bench-${index}@bench.example`;
-    await signUp(identity, { companyName: `Bench company ${index}`, name: `Bench ${index}`, email, password: USER_PASSWORD });
-    const [message] = await listOutbox(identity, 1);
-    const token = /#token=([A-Za-z0-9_-]+)/.exec(message?.message.text ?? "")?.[1];
-    if (!token) throw new Error("the verification message has no token");
-    await verifyEmail(identity, token);
-    const membership = await identity.db.selectFrom("memberships").innerJoin("users", "users.id", "memberships.user_id")
-      .select(["memberships.user_id", "memberships.tenant_id"]).where("users.email_index", "=", emailIndexOf(identity.vault, email)).executeTakeFirstOrThrow();
-    const device = await identity.devices.register(membership.user_id, "strongroom-bench");
-    users.push({ email, password: USER_PASSWORD, deviceCookie: deviceCookieValue(identity.vault, device.id), userId: membership.user_id, tenantId: membership.tenant_id });
-  }
-  return users;
+async function startAuthServer(users: number) {
+  const child = spawn(process.execPath, [...serverV8Flags, join(import.meta.dirname, "support", "auth-server.ts"), String(users)], {
+    env: { ...serverMallocEnv, ...process.env },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error("the bench server stopped before it was ready");
+  return {
+    ready: JSON.parse(first.value) as AuthServerReady,
+    async command(line: string): Promise<string> {
+      child.stdin.write(`${line}\n`);
+      if (line !== "loop-stop") return "";
+      const answer = await lines.next();
+      if (answer.done) throw new Error("the bench server stopped");
+      return answer.value;
+    },
+    async stop(): Promise<void> {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, "exit");
+    },
+  };
 }
 
 async function requireWrk(): Promise<void> {

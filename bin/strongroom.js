@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { enableCompileCache, registerHooks } from "node:module";
 import { fileURLToPath } from "node:url";
+import { serverMallocEnv, serverV8Flags } from "./server-runtime.js";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major > 22 || (major === 22 && minor >= 18)) {
@@ -34,36 +35,17 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-// The server runs with a young generation of at most 1 MiB per semi-space (V8's default grows it to
-// 16 MiB under load) and at most two malloc arenas. Upload and download streams allocate a buffer per
-// chunk; with the default, the committed heap stayed at ~110 MB while ~50 MB of it was used, and spent
-// chunk buffers waited for a scavenge long enough to add ~60 MB more (measured: peak RSS through a
-// 1 GiB upload 278 MB by default, ~190 MB with these limits).
-// Two more settings keep downloads from spending most of their time on memory management (measured on a
-// 2 GiB download right after a 2 GiB upload, --trace-gc and /proc/PID/stat):
-// - the old generation may reach 96 MB before V8 runs a full GC. Chunk buffers in flight survive
-//   scavenges and are promoted; after an upload V8 had set the old-space limit just above the live heap
-//   (~30 MB), so every few MB of promotions forced a mark-compact: ~100 per GiB, 20-25 ms each, and the
-//   download ran at 300-450 MB/s until the limit had grown, 750-800 MB/s after. With the floor: none.
-// - glibc keeps up to 32 MiB free at the top of an arena instead of 128 KiB, and serves buffers below
-//   4 MiB from its arenas: freed chunk buffers were handed back to the kernel and the next ones faulted in
-//   fresh pages (2 GiB: 67,000 minor faults, 1.5 s of system time; 1,000-6,000 with the setting).
-// Peak RSS through a 2 GiB upload stays ~160-170 MB. Node takes V8's heap settings only at start, so
-// the process replaces itself (same pid) with one started with them; what the operator set is kept.
+// Node takes V8's heap settings only at start, so the server replaces itself (same pid) with a process
+// started with the settings in server-runtime.js; what the operator set (flags, NODE_OPTIONS, MALLOC_*)
+// is kept.
 function serveWithMemoryLimits() {
   if (process.platform === "win32" || typeof process.execve !== "function") return;
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
-  const v8Flags = ["--max-semi-space-size=1", "--initial-old-space-size=96"]
-    .filter((flag) => !given.some((option) => option.startsWith(flag.slice(0, flag.indexOf("=")))));
-  if (v8Flags.length === 0) return; // already re-executed, or the operator chose both
+  const v8Flags = serverV8Flags.filter((flag) => !given.some((option) => option.startsWith(flag.slice(0, flag.indexOf("=")))));
+  if (v8Flags.length === 0) return; // already re-executed, or the operator chose every flag
   process.execve(
     process.execPath,
     [process.execPath, ...process.execArgv, ...v8Flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      MALLOC_ARENA_MAX: "2",
-      MALLOC_TRIM_THRESHOLD_: String(32 * 1024 * 1024),
-      MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024),
-      ...process.env,
-    },
+    { ...serverMallocEnv, ...process.env },
   );
 }

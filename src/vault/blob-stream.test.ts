@@ -94,9 +94,9 @@ describe("blob stream round trip", () => {
     });
   }
 
-  it("round-trips several MiB at the default chunk size and at 1 MiB", async () => {
+  it("round-trips several MiB at the default chunk size and at the earlier defaults (64 KiB, 1 MiB)", async () => {
     const plaintext = randomBytes(5 * 1024 * 1024 + 123);
-    for (const chunkSize of [DEFAULT_CHUNK_SIZE, 1024 * 1024]) {
+    for (const chunkSize of [DEFAULT_CHUNK_SIZE, 64 * 1024, 1024 * 1024]) {
       const { sink, bytes } = collector();
       await pipeline(Readable.from([plaintext]), createSealStream(kekA, context, { chunkSize }), sink);
       const sealed = bytes();
@@ -105,6 +105,24 @@ describe("blob stream round trip", () => {
       await pipeline(Readable.from([sealed]), createOpenStream(lookup, context), opened.sink);
       assert.ok(opened.bytes().equals(plaintext));
     }
+  });
+
+  it("hands out plaintext in pieces of at most 64 KiB, even from a sealed stream that arrives in one piece", async () => {
+    // Large plaintext pieces left V8 without young-generation GCs during downloads (see MAX_OUTPUT_PIECE).
+    const plaintext = randomBytes(2 * DEFAULT_CHUNK_SIZE + 70_000);
+    const { sink, bytes } = collector();
+    await pipeline(Readable.from([plaintext]), createSealStream(kekA, context), sink);
+    const sizes: number[] = [];
+    const opened: Buffer[] = [];
+    await pipeline(Readable.from([bytes()]), createOpenStream(lookup, context), new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        sizes.push(chunk.length);
+        opened.push(chunk);
+        callback();
+      },
+    }));
+    assert.ok(Buffer.concat(opened).equals(plaintext));
+    assert.ok(Math.max(...sizes) <= 64 * 1024, `largest piece ${Math.max(...sizes)} bytes`);
   });
 
   it("seals an empty plaintext as one empty final chunk", async () => {

@@ -10,15 +10,19 @@
 // Every chunk but the last holds exactly `chunk size` plaintext bytes; the last holds 0..chunk size
 // (an empty blob is one empty final chunk). At most 2^32 chunks per DEK.
 //
-// Default chunk size 64 KiB. Every chunk costs a fresh cipher context: ~5 µs in Node with the DEK as a KeyObject
-// (see chunkCipher), ~20 µs with it as a Buffer, which is why the default was 1 MiB before. bench/crypto.ts, in
-// memory on one thread: 64 KiB chunks seal and open at ~1.8-2.0 GB/s, 1 MiB chunks at ~2.1-2.3, against ~3.6 GB/s
-// for `openssl speed` (Node's cipher.update() alone peaks near 2.6: it copies every output once more). The ~10%
-// buys memory: the per-chunk objects keep V8's cheap young-generation GCs running, and those free the spent
-// chunk buffers; with 1 MiB chunks V8 waits for ~64 MB of external allocation and a full GC, and sealing 2 GiB
-// peaks ~13 MB higher in RSS (~154 against ~141 MB). A Range read decrypts at most 2 × 64 KiB it does not
-// return. Live data stays about one chunk plus the stream high-water marks. The chunk size is in every header,
-// so blobs sealed with 1 MiB chunks open unchanged.
+// Default chunk size 256 KiB. Every chunk costs a fresh cipher context (~5 µs in Node with the DEK as a
+// KeyObject, see chunkCipher; ~20 µs with it as a Buffer), a tag and a final(): ~10-20 µs of fixed cost
+// against ~15 µs of AES-GCM work on 64 KiB. bench/crypto.ts, in memory on one thread with the server's
+// runtime settings, against ~4.2 GB/s for `openssl speed` at 16 KiB: 64 KiB chunks sealed at ~4.0 and
+// opened at ~2.7 GB/s (the opener gets 64 KiB pieces, so nearly every chunk spans two of them: two
+// update() calls and two output buffers), 256 KiB chunks at 3.4-4.1 GB/s both ways. Memory decides the
+// upper end: sealing 2 GiB peaks at ~110 MB RSS with 64 KiB chunks, ~139 MB with 256 KiB and ~150 MB
+// with 1 MiB. The opener hands out plaintext in pieces of at most 64 KiB (MAX_OUTPUT_PIECE): with whole
+// 256 KiB pieces a download made so few small heap objects that V8 hardly ran a scavenge, the spent
+// buffers were left to its external-memory limit, and that forced ~58 mark-compacts per GiB (a 1 GiB
+// download at ~500 MB/s; ~840 MB/s with the cap, as with 64 KiB chunks). A Range read decrypts at most
+// 2 × 256 KiB it does not return. Live data stays about one chunk plus the stream high-water marks. The
+// chunk size is in every header, so blobs sealed with 64 KiB or 1 MiB chunks open unchanged.
 
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from "node:crypto";
 import { pipeline, Readable, Transform } from "node:stream";
@@ -32,7 +36,7 @@ import {
   writeKeyHeader,
 } from "./envelope.ts";
 
-export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 /** Bounds what a (possibly forged, not yet authenticated) header can make an opener buffer. */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 const NONCE_PREFIX_LENGTH = 7;
@@ -40,6 +44,7 @@ export const STREAM_HEADER_LENGTH = KEY_HEADER_LENGTH + 4 + NONCE_PREFIX_LENGTH;
 const TAG_LENGTH = 16;
 const KEY_LENGTH = 32;
 const MAX_CHUNKS = 2 ** 32;
+const MAX_OUTPUT_PIECE = 64 * 1024;
 
 export type StreamHeaderInfo = { headerLength: number; chunkSize: number; keyVersion: number };
 export type PlaintextRange = { start: number; end: number /* inclusive */ };
@@ -320,7 +325,12 @@ function chunkCipher(dek: Buffer, header: Buffer, context: EncryptionContext): C
     const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(counter, isFinal), { authTagLength: TAG_LENGTH });
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
-    const plaintext = body.map((piece) => decipher.update(piece));
+    const plaintext: Buffer[] = [];
+    for (const piece of body) {
+      for (let offset = 0; offset < piece.length; offset += MAX_OUTPUT_PIECE) {
+        plaintext.push(decipher.update(piece.subarray(offset, offset + MAX_OUTPUT_PIECE)));
+      }
+    }
     try {
       decipher.final();
     } catch {
