@@ -38,7 +38,6 @@ const boundedByPlainCopy = {
   meets: () => true,
 };
 
-
 export default async function runCryptoBench(): Promise<BenchResult[]> {
   await mkdir(join(import.meta.dirname, "work"), { recursive: true });
   const workDir = await mkdtemp(join(import.meta.dirname, "work", "crypto-"));
