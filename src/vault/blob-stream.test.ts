@@ -441,6 +441,29 @@ describe("openRange", () => {
     assert.ok((await readRange(exactSealed, 2 * CHUNK + 5, 4 * CHUNK - 1)).equals(exact.subarray(2 * CHUNK + 5)));
   });
 
+  it("at the default chunk size, returns ranges inside and across chunks from whole-chunk reads, in pieces of at most 64 KiB", async () => {
+    const big = randomBytes(3 * DEFAULT_CHUNK_SIZE + 1000);
+    const { sink, bytes } = collector();
+    await pipeline(Readable.from([big]), createSealStream(kekA, context), sink);
+    const sealed = bytes();
+    const ranges: Array<[number, number]> = [
+      [100_000, 150_000], [DEFAULT_CHUNK_SIZE - 70_000, DEFAULT_CHUNK_SIZE + 70_000], [1, 2 * DEFAULT_CHUNK_SIZE + 5], [3 * DEFAULT_CHUNK_SIZE, big.length - 1],
+    ];
+    for (const [start, end] of ranges) {
+      const sizes: number[] = [];
+      const parts: Buffer[] = [];
+      await pipeline(await openRange(lookup, context, reader(sealed, [], false), sealed.length, { start, end }), new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          sizes.push(chunk.length);
+          parts.push(chunk);
+          callback();
+        },
+      }));
+      assert.ok(Buffer.concat(parts).equals(big.subarray(start, end + 1)), `range ${start}-${end}`);
+      assert.ok(Math.max(...sizes) <= 64 * 1024, `range ${start}-${end}: largest piece ${Math.max(...sizes)} bytes`);
+    }
+  });
+
   it("refuses unsatisfiable ranges", async () => {
     const sealed = await sealedPromise;
     const empty = await seal(Buffer.alloc(0));

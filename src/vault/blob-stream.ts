@@ -15,14 +15,16 @@
 // against ~15 µs of AES-GCM work on 64 KiB. bench/crypto.ts, in memory on one thread with the server's
 // runtime settings, against ~4.2 GB/s for `openssl speed` at 16 KiB: 64 KiB chunks sealed at ~4.0 and
 // opened at ~2.7 GB/s (the opener gets 64 KiB pieces, so nearly every chunk spans two of them: two
-// update() calls and two output buffers), 256 KiB chunks at 3.4-4.1 GB/s both ways. Memory decides the
-// upper end: sealing 2 GiB peaks at ~110 MB RSS with 64 KiB chunks, ~139 MB with 256 KiB and ~150 MB
-// with 1 MiB. The opener hands out plaintext in pieces of at most 64 KiB (MAX_OUTPUT_PIECE): with whole
-// 256 KiB pieces a download made so few small heap objects that V8 hardly ran a scavenge, the spent
-// buffers were left to its external-memory limit, and that forced ~58 mark-compacts per GiB (a 1 GiB
-// download at ~500 MB/s; ~840 MB/s with the cap, as with 64 KiB chunks). A Range read decrypts at most
-// 2 × 256 KiB it does not return. Live data stays about one chunk plus the stream high-water marks. The
-// chunk size is in every header, so blobs sealed with 64 KiB or 1 MiB chunks open unchanged.
+// update() calls and two output buffers), 256 KiB chunks sealed at 3.2-3.9 and opened at 3.6-4.1 GB/s
+// (the seal figure moves with how many mark-compacts V8 runs; see bench/results/crypto.json). Memory
+// decides the upper end: sealing 2 GiB peaks at ~110 MB RSS with 64 KiB chunks, ~139 MB with 256 KiB
+// and ~150 MB with 1 MiB. The opener hands out plaintext in pieces of at most 64 KiB (MAX_OUTPUT_PIECE),
+// Range reads included: with whole 256 KiB pieces a download made so few small heap objects that V8
+// hardly ran a scavenge, the spent buffers were left to its external-memory limit, and that forced ~58
+// mark-compacts per GiB (a 1 GiB download at ~500 MB/s; ~840 MB/s with the cap, as with 64 KiB
+// chunks). A Range read decrypts at most 2 × 256 KiB it does not return. Live data stays about one
+// chunk plus the stream high-water marks. The chunk size is in every header, so blobs sealed with
+// 64 KiB or 1 MiB chunks open unchanged.
 
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from "node:crypto";
 import { pipeline, Readable, Transform } from "node:stream";
@@ -257,11 +259,16 @@ export async function openRange(
 
   const openNext = (stream: Transform, sealedLength: number): void => {
     const isFinal = counter === layout.chunkCount - 1;
-    const plaintext = Buffer.concat(chunks.open(pending.take(sealedLength), isFinal, counter));
     const chunkStart = counter * chunkSize;
+    // The wanted bytes of this chunk, [from, to) within it, pushed piece by piece (no copy of the chunk).
     const from = Math.max(start - chunkStart, 0);
-    const to = Math.min(end - chunkStart + 1, plaintext.length);
-    stream.push(plaintext.subarray(from, to));
+    const to = end - chunkStart + 1;
+    let offset = 0;
+    for (const piece of chunks.open(pending.take(sealedLength), isFinal, counter)) {
+      const wanted = piece.subarray(Math.max(from - offset, 0), Math.max(Math.min(to - offset, piece.length), 0));
+      if (wanted.length > 0) stream.push(wanted);
+      offset += piece.length;
+    }
     counter += 1;
   };
 
