@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { serverMallocEnv, serverV8Flags } from "../bin/server-runtime.js";
 import { DEFAULT_CHUNK_SIZE } from "../src/vault/blob-stream.ts";
-import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { compareToReference, median, type BenchResult } from "./support/bench-result.ts";
 import { inServerRuntime, medianThroughput, REPEATS } from "./support/stream-throughput.ts";
 
 const run = promisify(execFile);
@@ -142,8 +142,7 @@ async function measureOpenSsl(): Promise<number> {
     if (match?.[1] === undefined) throw new Error(`cannot parse openssl speed output:\n${stdout}`);
     rates.push((Number(match[1]) * 1000) / 1e6);
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return median(rates);
 }
 
 async function measureAge(workDir: string, plainPath: string): Promise<{ encrypt: number; decrypt: number }> {

@@ -20,7 +20,7 @@ import { createVault } from "../src/vault/vault.ts";
 import { createVaultRepository } from "../src/vault/vault-repository.ts";
 import { startServerProcess } from "../test/support/server-process.ts";
 import { WebClient } from "../test/support/web-client.ts";
-import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { compareToReference, median, type BenchResult } from "./support/bench-result.ts";
 import { runWrk } from "./support/wrk.ts";
 
 const run = promisify(execFile);
@@ -42,11 +42,6 @@ async function curlSpeed(args: string[]): Promise<number> {
   const [download, upload, code] = stdout.trim().split(" ");
   if (!code?.startsWith("2")) throw new Error(`curl answered HTTP ${code}`);
   return Math.max(Number(download), Number(upload)) / 1e6;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function peakRssMb(pid: number): Promise<number> {

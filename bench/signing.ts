@@ -13,7 +13,7 @@ import { PDFDocument } from "pdf-lib";
 import { sealSignedDocument } from "../src/modules/seals/seal-signed-document.ts";
 import { verifySealedPdfStream } from "../src/modules/seals/verify-sealed-pdf.ts";
 import { makePdf, sealInputFor } from "../test/support/pdfs.ts";
-import { compareToReference, type BenchResult } from "./support/bench-result.ts";
+import { compareToReference, median, type BenchResult } from "./support/bench-result.ts";
 import { openUnsealedDatabase } from "./support/unsealed-database.ts";
 
 const runs = { small: 9, large: 5, verify: 5 };
@@ -85,6 +85,5 @@ async function medianOf(count: number, work: () => Promise<void>): Promise<numbe
     await work();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }

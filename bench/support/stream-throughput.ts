@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { serverMallocEnv, serverV8Flags } from "../../bin/server-runtime.js";
 import { createOpenStream, createSealStream, sealedSizeFor } from "../../src/vault/blob-stream.ts";
+import { median } from "./bench-result.ts";
 import type { KeyEncryptionKey, KeyEncryptionKeyLookup } from "../../src/vault/key-encryption-key.ts";
 
 const MIB = 1024 * 1024;
@@ -61,8 +62,7 @@ export async function medianThroughput(
     await work();
     rates.push(bytes / ((performance.now() - started) / 1000) / 1e6);
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return median(rates);
 }
 
 async function measureInMemory(chunkSize: number): Promise<{ seal: number; open: number }> {
@@ -144,7 +144,7 @@ function collect(parts: Buffer[]): Writable {
   });
 }
 
-export async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   await pipeline(createReadStream(path), hash);
   return hash.digest("hex");
