@@ -159,9 +159,9 @@ async function startAuthServer(users: number) {
   if (first.done) throw new Error("the bench server stopped before it was ready");
   return {
     ready: JSON.parse(first.value) as AuthServerReady,
+    /** Sends one command and waits for its one-line answer. */
     async command(line: string): Promise<string> {
       child.stdin.write(`${line}\n`);
-      if (line !== "loop-stop") return "";
       const answer = await lines.next();
       if (answer.done) throw new Error("the bench server stopped");
       return answer.value;

@@ -2,7 +2,8 @@
 // flags and malloc settings): a real HTTPS server (buildApp with a vault, SQLite in a temp dir, the
 // identity modules) with `count` signed-up users on known devices and one read-scope API key. Prints
 // what the load generators need as one JSON line, then answers commands on stdin, one per line:
-// "loop-start" / "loop-stop" measure its own event-loop delay (printed as JSON); end of input stops it.
+// "loop-start" (answered "started") / "loop-stop" measure its own event-loop delay (printed as JSON);
+// end of input stops it.
 // Users and the key go to the parent over the pipe, never through argv or a file.
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -51,6 +52,7 @@ try {
       if (command === "loop-start") {
         loop.reset();
         loop.enable();
+        process.stdout.write("started\n"); // the parent starts the load only after this
       } else if (command === "loop-stop") {
         loop.disable();
         const delay: EventLoopDelay = { maxMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6 };
