@@ -4,7 +4,9 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { AppError } from "../errors/app-error.ts";
+import { attachChangeNotices } from "./change-notices.ts";
 import type { Database, PostgresTlsConfig } from "./database.ts";
+import { openPostgresChangeNotices } from "./postgres-change-notices.ts";
 import type { DatabaseSchema } from "./schema.ts";
 
 const INT8_OID = 20;
@@ -38,7 +40,17 @@ export async function openPostgresDatabase(
       `cannot connect to PostgreSQL at ${redactPassword(url)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return { kind: "postgres", db, close: () => db.destroy() };
+  const { max: _poolSize, ...clientConfig } = postgresPoolConfig(url, tls);
+  const notices = await openPostgresChangeNotices(clientConfig, (error) => onConnectionError?.(error));
+  attachChangeNotices(db, notices);
+  return {
+    kind: "postgres",
+    db,
+    async close() {
+      await notices.close();
+      await db.destroy();
+    },
+  };
 }
 
 function redactPassword(url: string): string {

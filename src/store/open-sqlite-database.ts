@@ -6,6 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from "kysely";
 import { AppError } from "../errors/app-error.ts";
 import { adaptNodeSqlite } from "./adapt-node-sqlite.ts";
+import { attachChangeNotices, createInProcessChangeNotices } from "./change-notices.ts";
 import type { Database } from "./database.ts";
 import type { DatabaseSchema } from "./schema.ts";
 
@@ -41,6 +42,9 @@ export async function openSqliteDatabase(path: string): Promise<Database> {
   // Kysely's SqliteDriver holds a mutex around its single connection for the whole of a
   // transaction, so concurrent transactions on this synchronous driver never interleave.
   const db = new Kysely<DatabaseSchema>({ dialect: new TransactionalDdlSqliteDialect({ database }) });
+  const dataVersion = sqlite.prepare("PRAGMA data_version");
+  dataVersion.setReturnArrays(true);
+  attachChangeNotices(db, createInProcessChangeNotices(() => (dataVersion.get() as unknown as [number])[0]));
   return {
     kind: "sqlite",
     db,

@@ -2,9 +2,11 @@
 // stored as a keyed HMAC: checking it is one fast hash and a constant-time compare, not a slow KDF,
 // because a random 256-bit secret cannot be guessed and requests must stay fast.
 import { randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
-import type { DatabaseSchema } from "../../store/schema.ts";
+import { announceChange, changeNoticesOf } from "../../store/change-notices.ts";
+import { createRowCache, type RowCache } from "../../store/row-cache.ts";
+import type { ApiKeysTable, DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 
 export const apiScopes = ["read", "write", "sign", "admin"] as const;
@@ -15,6 +17,26 @@ export type ApiKeyPrincipal = { kind: "api_key"; keyId: string; tenantId: string
 export const maxApiKeysPerTenant = 100;
 const keyIdPattern = /^srk_[0-9a-f]{24}$/;
 const lastUsedEveryMs = 60_000;
+
+type ApiKeyRow = Selectable<ApiKeysTable>;
+// Key rows are kept in memory so a request needs no database read; a revocation or the company's
+// erasure drops a row on every node at once (store/change-notices.ts). The secret is still checked
+// against the stored hash on every request.
+const keyCaches = new WeakMap<Kysely<DatabaseSchema>, RowCache<ApiKeyRow>>();
+
+function keyCacheOf(db: Kysely<DatabaseSchema>): RowCache<ApiKeyRow> {
+  let cache = keyCaches.get(db);
+  if (!cache) {
+    cache = createRowCache<ApiKeyRow>(changeNoticesOf(db), {
+      topic: "api_key",
+      maxEntries: 10_000,
+      maxAgeMs: 60_000,
+      alsoDroppedBy: (notice, row) => notice.topic === "tenant" && row.tenant_id === notice.key,
+    });
+    keyCaches.set(db, cache);
+  }
+  return cache;
+}
 
 export function isApiScope(value: unknown): value is ApiScope {
   return typeof value === "string" && (apiScopes as readonly string[]).includes(value);
@@ -63,13 +85,16 @@ export function parseBasicCredentials(header: string | undefined): { keyId: stri
 export async function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, keyId: string, secret: string, ip: string): Promise<ApiKeyPrincipal> {
   const invalid = () => new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
   if (!keyIdPattern.test(keyId) || secret.length > 200) throw invalid();
-  const row = await db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst();
+  const cache = keyCacheOf(db);
+  const row = await cache.get(keyId, () => db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst());
   // Hash even for an unknown id, so timing does not tell which ids exist.
   const matches = vault.macMatches("api-key-secret", `${keyId}:${secret}`, row?.secret_hash ?? "x".repeat(43));
   if (!row || !matches || row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) throw invalid();
   const now = Date.now();
   if (!row.last_used_at || now - Date.parse(row.last_used_at) > lastUsedEveryMs || row.last_used_ip !== ip) {
-    await db.updateTable("api_keys").set({ last_used_at: new Date(now).toISOString(), last_used_ip: ip }).where("id", "=", keyId).execute();
+    const lastUsed = { last_used_at: new Date(now).toISOString(), last_used_ip: ip };
+    await db.updateTable("api_keys").set(lastUsed).where("id", "=", keyId).execute();
+    cache.refresh(keyId, { ...row, ...lastUsed });
   }
   const scopes = (JSON.parse(row.scopes) as unknown[]).filter(isApiScope);
   return { kind: "api_key", keyId, tenantId: row.tenant_id, scopes };
@@ -90,7 +115,10 @@ export async function listApiKeys(db: Kysely<DatabaseSchema>, vault: Vault, tena
 }
 
 export async function revokeApiKey(db: Kysely<DatabaseSchema>, tenantId: string, keyId: string): Promise<void> {
-  const result = await db.updateTable("api_keys").set({ revoked_at: new Date().toISOString() })
-    .where("tenant_id", "=", tenantId).where("id", "=", keyId).where("revoked_at", "is", null).executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new AppError("not_found", "no such API key");
+  await db.transaction().execute(async (trx) => {
+    const result = await trx.updateTable("api_keys").set({ revoked_at: new Date().toISOString() })
+      .where("tenant_id", "=", tenantId).where("id", "=", keyId).where("revoked_at", "is", null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new AppError("not_found", "no such API key");
+    await announceChange(db, "api_key", keyId, trx);
+  });
 }

@@ -7,6 +7,7 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "../../log/logger.ts";
 import type { BlobStore } from "../../store/blob-store.ts";
+import { announceChange } from "../../store/change-notices.ts";
 import type { DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 
@@ -23,6 +24,7 @@ const handledElsewhere = new Set(["tenants", "tenant_keys", "audit_records", "se
 const batch = 500;
 
 export async function eraseCompany(deps: ErasureDeps, tenantId: string): Promise<{ keysDestroyed: number; blobsDeleted: number }> {
+  await announceChange(deps.db, "tenant", tenantId);
   const keysDestroyed = await deps.vault.tenantKeys.destroy(tenantId);
   const blobsDeleted = await removeCompanyData(deps, tenantId);
   return { keysDestroyed, blobsDeleted };
@@ -80,5 +82,8 @@ export async function removeCompanyData(deps: ErasureDeps, tenantId: string): Pr
   if (remaining.length > 0) throw new Error(`company erasure left rows in: ${remaining.join(", ")}`);
   await db.updateTable("sessions").set({ tenant_id: null }).where("tenant_id", "=", tenantId).execute();
   await db.deleteFrom("tenants").where("id", "=", tenantId).execute();
+  // Drops the company and its API keys from every node's caches (they may have been read again while
+  // the rows were going).
+  await announceChange(db, "tenant", tenantId);
   return blobsDeleted;
 }

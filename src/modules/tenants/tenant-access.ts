@@ -5,12 +5,36 @@ import type { Kysely } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
 import { createAddressFilter } from "../../http/ip-filter.ts";
 import type { Principal } from "../../http/authenticate.ts";
+import { changeNoticesOf } from "../../store/change-notices.ts";
+import { createRowCache, type RowCache } from "../../store/row-cache.ts";
 import type { DatabaseSchema, Role } from "../../store/schema.ts";
 import type { ApiScope } from "../api-keys/api-keys.ts";
 import { requireStrongFactorForAdminAction } from "../second-factors/admin-mfa-rule.ts";
 import { requireRoleFor, type TenantAction } from "./tenant-policy.ts";
 
+export type TenantGate = { id: string; name_ciphertext: Uint8Array; ip_allowlist: string; require_admin_mfa: number };
 export type TenantAccess = { tenantId: string; role: Role | undefined; principal: Principal };
+// What the gate hands the route: the access, and the company row it checked.
+export type GrantedTenantAccess = TenantAccess & { tenant: TenantGate };
+
+// What the gate reads of a company on every request, kept in memory; every write of these columns
+// announces a "tenant" change (tenant-repository.ts, admin-mfa-rule.ts, erase-company.ts), which drops
+// the row on every node at once (store/change-notices.ts).
+const gateCaches = new WeakMap<Kysely<DatabaseSchema>, RowCache<TenantGate>>();
+
+function gateCacheOf(db: Kysely<DatabaseSchema>): RowCache<TenantGate> {
+  let cache = gateCaches.get(db);
+  if (!cache) {
+    cache = createRowCache<TenantGate>(changeNoticesOf(db), { topic: "tenant", maxEntries: 10_000, maxAgeMs: 60_000 });
+    gateCaches.set(db, cache);
+  }
+  return cache;
+}
+
+function readTenantGate(db: Kysely<DatabaseSchema>, tenantId: string): Promise<TenantGate | undefined> {
+  return gateCacheOf(db).get(tenantId, () =>
+    db.selectFrom("tenants").select(["id", "name_ciphertext", "ip_allowlist", "require_admin_mfa"]).where("id", "=", tenantId).executeTakeFirst());
+}
 
 // What an API key needs for each action; keys act with the rights of their scopes only.
 const scopeFor: Record<TenantAction, ApiScope> = {
@@ -36,10 +60,10 @@ export async function requireTenantAccess(
   tenantId: string,
   action: TenantAction,
   clientIp: string,
-): Promise<TenantAccess> {
+): Promise<GrantedTenantAccess> {
   const notFound = () => new AppError("not_found", "no such company");
   if (typeof tenantId !== "string" || tenantId.length > 64) throw notFound();
-  const tenant = await db.selectFrom("tenants").select(["id", "ip_allowlist", "require_admin_mfa"]).where("id", "=", tenantId).executeTakeFirst();
+  const tenant = await readTenantGate(db, tenantId);
   if (!tenant) throw notFound();
 
   if (principal.kind === "api_key") {
@@ -48,7 +72,7 @@ export async function requireTenantAccess(
     if (!principal.scopes.includes(scopeFor[action]) && !principal.scopes.includes("admin")) {
       throw new AppError("insufficient_scope", `this API key lacks the "${scopeFor[action]}" scope`);
     }
-    return { tenantId, role: undefined, principal };
+    return { tenantId, role: undefined, principal, tenant };
   }
 
   const membership = await db.selectFrom("memberships").select(["role", "status"])
@@ -58,7 +82,7 @@ export async function requireTenantAccess(
   requireAllowedAddress(tenant.ip_allowlist, clientIp);
   requireRoleFor(membership.role, action);
   requireStrongFactorForAdminAction({ requireAdminMfa: tenant.require_admin_mfa, role: membership.role, action, secondFactor: principal.session.second_factor });
-  return { tenantId, role: membership.role, principal };
+  return { tenantId, role: membership.role, principal, tenant };
 }
 
 

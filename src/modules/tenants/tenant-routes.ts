@@ -48,12 +48,11 @@ export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityD
 
   app.get<{ Params: TenantParams }>("/v1/tenants/:tenantId", { ...guarded, schema: { params } }, async (request) => {
     const granted = await access(request, "view_tenant");
-    const tenant = await tenants.tenant(granted.tenantId);
     return {
       id: granted.tenantId,
-      name: await tenantName(granted.tenantId, tenant!.name_ciphertext),
+      name: await tenantName(granted.tenantId, granted.tenant.name_ciphertext),
       role: granted.role ?? null,
-      ipAllowlist: JSON.parse(tenant!.ip_allowlist) as string[],
+      ipAllowlist: JSON.parse(granted.tenant.ip_allowlist) as string[],
     };
   });
 
