@@ -126,6 +126,18 @@ describe("context binding", () => {
     assert.equal(encode({}), encode({}));
   });
 
+  it("encodes a context to the same bytes as every earlier release (stored ciphertexts depend on it)", () => {
+    const label = Buffer.from("strongroom.encryption-context.v1").toString("hex");
+    assert.equal(
+      encodeEncryptionContext({ tenantId: "të", objectType: "tenant", objectId: "x1", objectVersion: 258, field: "name" }).toString("hex"),
+      `00000020${label}` + "0000000374c3ab" + "0000000674656e616e74" + "000000027831" + "0000000000000102" + "01" + "000000046e616d65",
+    );
+    assert.equal(
+      encodeEncryptionContext({ tenantId: "t", objectType: "doc", objectId: "d", objectVersion: 1 }).toString("hex"),
+      `00000020${label}` + "0000000174" + "00000003646f63" + "0000000164" + "0000000000000001" + "00",
+    );
+  });
+
   it("refuses contexts that cannot be encoded canonically", () => {
     assert.throws(() => sealString(kekA, { ...context, objectVersion: -1 }, "x"), { code: "internal_error" });
     assert.throws(() => sealString(kekA, { ...context, objectVersion: 1.5 }, "x"), { code: "internal_error" });

@@ -85,12 +85,13 @@ export async function openBytes(
   const bytes = asBuffer(sealed);
   if (bytes.length < FIELD_OVERHEAD) throw decryptFailed();
   const keyHeader = bytes.subarray(0, KEY_HEADER_LENGTH);
-  const dek = await unwrapDataKey(lookup, context, keyHeader, "field");
+  const encodedContext = encodeEncryptionContext(context);
+  const dek = await unwrapEncodedDataKey(lookup, context, encodedContext, keyHeader, "field");
   try {
     const nonce = bytes.subarray(KEY_HEADER_LENGTH, KEY_HEADER_LENGTH + NONCE_LENGTH);
     const ciphertext = bytes.subarray(KEY_HEADER_LENGTH + NONCE_LENGTH, bytes.length - TAG_LENGTH);
     const decipher = createDecipheriv("aes-256-gcm", createSecretKey(dek), nonce, { authTagLength: TAG_LENGTH });
-    decipher.setAAD(Buffer.concat([keyHeader, encodeEncryptionContext(context)]));
+    decipher.setAAD(Buffer.concat([keyHeader, encodedContext]));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_LENGTH));
     const plaintext = decipher.update(ciphertext);
     try {
@@ -130,21 +131,28 @@ export function encodeEncryptionContext(context: EncryptionContext): Buffer {
   if (!Number.isSafeInteger(objectVersion) || objectVersion < 0) {
     throw new AppError("internal_error", "encryption context objectVersion must be a non-negative safe integer");
   }
-  const version = Buffer.alloc(8);
-  version.writeBigUInt64BE(BigInt(objectVersion));
-  const parts = [
-    lengthPrefixed(CONTEXT_LABEL),
-    encodeContextString("tenantId", context.tenantId),
-    encodeContextString("objectType", context.objectType),
-    encodeContextString("objectId", context.objectId),
-    version,
-  ];
-  if (context.field === undefined) {
-    parts.push(Buffer.from([0x00]));
-  } else {
-    parts.push(Buffer.from([0x01]), encodeContextString("field", context.field));
-  }
-  return Buffer.concat(parts);
+  const strings: [string, string][] = [["tenantId", context.tenantId], ["objectType", context.objectType], ["objectId", context.objectId]];
+  if (context.field !== undefined) strings.push(["field", context.field]);
+  for (const [name, value] of strings) requireWellFormed(name, value);
+  // One buffer written in place (this runs for every field opened): the label, three strings, the
+  // version, the presence byte and the optional field.
+  let length = 4 + CONTEXT_LABEL.length + 8 + 1;
+  for (const [, value] of strings) length += 4 + Buffer.byteLength(value, "utf8");
+  const encoded = Buffer.allocUnsafe(length);
+  let offset = encoded.writeUInt32BE(CONTEXT_LABEL.length, 0);
+  offset += CONTEXT_LABEL.copy(encoded, offset);
+  const writeString = (value: string) => {
+    const written = encoded.write(value, offset + 4, "utf8");
+    encoded.writeUInt32BE(written, offset);
+    offset += 4 + written;
+  };
+  writeString(context.tenantId);
+  writeString(context.objectType);
+  writeString(context.objectId);
+  offset = encoded.writeBigUInt64BE(BigInt(objectVersion), offset);
+  offset = encoded.writeUInt8(context.field === undefined ? 0x00 : 0x01, offset);
+  if (context.field !== undefined) writeString(context.field);
+  return encoded;
 }
 
 /** Writes magic ‖ version ‖ kind ‖ KEK version ‖ wrapped DEK: one KEK use. */
@@ -173,16 +181,26 @@ export function writeKeyHeader(
 }
 
 /** Checks the preamble, resolves the KEK by the recorded version and unwraps the DEK (caller zeroes it). */
-export async function unwrapDataKey(
+export function unwrapDataKey(
   lookup: KeyEncryptionKeyLookup,
   context: EncryptionContext,
+  keyHeader: Buffer,
+  expectedKind: EnvelopeKind,
+): Promise<Buffer> {
+  return unwrapEncodedDataKey(lookup, context, encodeEncryptionContext(context), keyHeader, expectedKind);
+}
+
+async function unwrapEncodedDataKey(
+  lookup: KeyEncryptionKeyLookup,
+  context: EncryptionContext,
+  encodedContext: Buffer,
   keyHeader: Buffer,
   expectedKind: EnvelopeKind,
 ): Promise<Buffer> {
   if (keyHeader.length < KEY_HEADER_LENGTH) throw decryptFailed();
   const { kind, keyVersion } = readPreamble(keyHeader);
   if (kind !== expectedKind) throw decryptFailed();
-  const aad = Buffer.concat([keyHeader.subarray(0, PREAMBLE_LENGTH), encodeEncryptionContext(context)]);
+  const aad = Buffer.concat([keyHeader.subarray(0, PREAMBLE_LENGTH), encodedContext]);
   const kek = await lookup(context.tenantId, keyVersion);
   if (kek.tenantId !== context.tenantId || kek.version !== keyVersion || kek.key.length !== KEY_LENGTH) {
     throw decryptFailed();
@@ -227,18 +245,11 @@ function checkSealingKey(kek: KeyEncryptionKey, context: EncryptionContext): voi
   }
 }
 
-function encodeContextString(name: string, value: string): Buffer {
+function requireWellFormed(name: string, value: string): void {
   // Lone surrogates would all encode to U+FFFD, making distinct contexts collide.
   if (typeof value !== "string" || !value.isWellFormed()) {
     throw new AppError("internal_error", `encryption context ${name} must be a well-formed string`);
   }
-  return lengthPrefixed(Buffer.from(value, "utf8"));
-}
-
-function lengthPrefixed(bytes: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

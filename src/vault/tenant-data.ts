@@ -2,15 +2,16 @@
 // context (tenant, object, version, field). Keys never leave the vault; callers see only ciphertext.
 import type { Readable, Transform } from "node:stream";
 import { createOpenStream, createSealStream, openRange, type PlaintextRange, type ReadSealedRange } from "./blob-stream.ts";
-import { openBytes, sealBytes } from "./envelope.ts";
+import { openBytes, readEnvelopeKeyVersion, sealBytes } from "./envelope.ts";
 import type { EncryptionContext, KeyEncryptionKey } from "./key-encryption-key.ts";
+import type { OpenedFieldCache } from "./opened-field-cache.ts";
 
 type TenantKeySource = {
   takeKeyForSealing(tenantId: string): Promise<KeyEncryptionKey>;
   keyForOpening(tenantId: string, version: number): Promise<KeyEncryptionKey>;
 };
 
-export function createTenantData(keys: TenantKeySource) {
+export function createTenantData(keys: TenantKeySource, openedFields: OpenedFieldCache) {
   const lookup = (tenantId: string, version: number) => keys.keyForOpening(tenantId, version);
   return {
     async sealBytes(context: EncryptionContext, plaintext: Uint8Array): Promise<Buffer> {
@@ -23,7 +24,20 @@ export function createTenantData(keys: TenantKeySource) {
       return sealBytes(await keys.takeKeyForSealing(context.tenantId), context, Buffer.from(plaintext, "utf8"));
     },
     async openString(context: EncryptionContext, sealed: Uint8Array): Promise<string> {
-      return (await openBytes(lookup, context, sealed)).toString("utf8");
+      const cacheKey = openedFields.keyFor(context, sealed);
+      const cached = cacheKey === undefined ? undefined : openedFields.get(cacheKey);
+      if (cached !== undefined) {
+        // The same check a decryption makes first: sealed, erased (here or, within the KEK recheck
+        // time, on another node) or a missing key refuses, and the entry goes.
+        await lookup(context.tenantId, readEnvelopeKeyVersion(sealed)).catch((error: unknown) => {
+          openedFields.delete(cacheKey!);
+          throw error;
+        });
+        return cached;
+      }
+      const text = (await openBytes(lookup, context, sealed)).toString("utf8");
+      if (cacheKey !== undefined) openedFields.set(cacheKey, context.tenantId, text);
+      return text;
     },
     async createSealStream(context: EncryptionContext, options?: { chunkSize?: number }): Promise<Transform> {
       return createSealStream(await keys.takeKeyForSealing(context.tenantId), context, options);

@@ -6,6 +6,7 @@ import { addKeyringTerm, createKeyring, keyringTermKey, openKeyring, sealKeyring
 import { newKey, rootKeyAssociatedData, unwrapKey, wrapKey } from "./key-wrap.ts";
 import { deriveBackupKeys, type BackupKeys, type BackupSealHeader } from "./backup-keys.ts";
 import { computeMac, derivePurposeKey, macMatches, type MacPurpose } from "./purpose-keys.ts";
+import { createOpenedFieldCache } from "./opened-field-cache.ts";
 import { createTenantData } from "./tenant-data.ts";
 import { createTenantKeys, defaultTenantKeyLimits, type TenantKeyLimits } from "./tenant-keys.ts";
 import { combineShares, parseShare, shareIndexOf, splitUnsealKey, validateShareCounts, type ParsedShare } from "./unseal-shares.ts";
@@ -133,6 +134,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     return key.keyObject;
   }
 
+  const openedFields = createOpenedFieldCache();
   const guardedTenantKeys = {
     async takeKeyForSealing(tenantId: string) {
       requireUnsealedState();
@@ -147,7 +149,12 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     // docs/architecture.md for what this does to older backups.
     async destroy(keyOwner: string) {
       requireUnsealedState();
-      return tenantKeys.destroy(keyOwner);
+      try {
+        return await tenantKeys.destroy(keyOwner);
+      } finally {
+        // After the keys: a field opened while they were going must not stay either.
+        openedFields.forgetOwner(keyOwner);
+      }
     },
     // The key owners destroyed so far (ids and times only). Backups keep it beside every copy.
     async shredList() {
@@ -157,12 +164,15 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
     async applyShredList(entries: readonly { keyOwner: string; shreddedAt: string }[]): Promise<number> {
       requireUnsealedState();
       let destroyed = 0;
-      for (const entry of entries) destroyed += await tenantKeys.destroy(entry.keyOwner, entry.shreddedAt);
+      for (const entry of entries) {
+        destroyed += await tenantKeys.destroy(entry.keyOwner, entry.shreddedAt);
+        openedFields.forgetOwner(entry.keyOwner);
+      }
       return destroyed;
     },
   };
 
-  const data = createTenantData(guardedTenantKeys);
+  const data = createTenantData(guardedTenantKeys, openedFields);
   const serviceKey = createServiceSigningKey(repository.db, () => data);
   const documentSigningKey = createDocumentSigningKey(repository.db, () => data, options.documentSigning);
 
@@ -244,6 +254,7 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       return serially(async () => {
         pendingShares = [];
         tenantKeys.forgetAll();
+        openedFields.forgetAll();
         serviceKey.forget();
         documentSigningKey.forget();
         if (unsealed) {
