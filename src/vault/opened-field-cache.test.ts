@@ -8,34 +8,40 @@ import type { Vault } from "./vault.ts";
 
 const context = (tenantId: string, field = "name") => ({ tenantId, objectType: "tenant", objectId: tenantId, objectVersion: 1, field });
 
-describe("opened-field cache keys", () => {
-  it("tell contexts and sealed bytes apart, and keep no long field", () => {
+describe("opened-field cache entries", () => {
+  const sealedValue = (fill: number, length = 100) => Buffer.alloc(length, fill);
+
+  it("answer only for the same context and the same bytes, and keep no long field", () => {
     const cache = createOpenedFieldCache();
-    const sealed = Buffer.alloc(100, 7);
-    const keys = [
-      cache.keyFor(context("t1"), sealed),
-      cache.keyFor(context("t2"), sealed),
-      cache.keyFor(context("t1", "email"), sealed),
-      cache.keyFor({ ...context("t1"), objectVersion: 2 }, sealed),
-      cache.keyFor(context("t1"), Buffer.concat([sealed, Buffer.from([0])])),
-    ];
-    assert.equal(new Set(keys).size, keys.length);
-    assert.equal(cache.keyFor(context("t1"), Buffer.alloc(513)), undefined);
+    const sealed = sealedValue(7);
+    cache.set(context("t1"), sealed, "Acme");
+    assert.equal(cache.get(context("t1"), Buffer.from(sealed)), "Acme");
+    assert.equal(cache.get(context("t2"), sealed), undefined);
+    assert.equal(cache.get(context("t1", "email"), sealed), undefined);
+    assert.equal(cache.get({ ...context("t1"), objectVersion: 2 }, sealed), undefined);
+    assert.equal(cache.get({ ...context("t1"), field: undefined } as never, sealed), undefined);
+    const sameNonceOtherBytes = Buffer.from(sealed);
+    sameNonceOtherBytes[60] = 0;
+    assert.equal(cache.get(context("t1"), sameNonceOtherBytes), undefined);
+    cache.set(context("t1"), sealedValue(8, 513), "long");
+    assert.equal(cache.get(context("t1"), sealedValue(8, 513)), undefined);
+    assert.equal(cache.size(), 1);
   });
 
   it("forgets one key owner's entries, or all, and holds at most 2,000", () => {
     const cache = createOpenedFieldCache();
-    cache.set("a", "t1", "A");
-    cache.set("b", "t2", "B");
+    cache.set(context("t1"), sealedValue(1), "A");
+    cache.set(context("t2"), sealedValue(2), "B");
     cache.forgetOwner("t1");
-    assert.equal(cache.get("a"), undefined);
-    assert.equal(cache.get("b"), "B");
+    assert.equal(cache.get(context("t1"), sealedValue(1)), undefined);
+    assert.equal(cache.get(context("t2"), sealedValue(2)), "B");
     cache.forgetAll();
     assert.equal(cache.size(), 0);
-    for (let index = 0; index < 2_100; index++) cache.set(`k${index}`, "t", "x");
+    const numbered = (index: number) => { const bytes = sealedValue(0); bytes.writeUInt32BE(index, 8); return bytes; };
+    for (let index = 0; index < 2_100; index++) cache.set(context("t"), numbered(index), `x${index}`);
     assert.equal(cache.size(), 2_000);
-    assert.equal(cache.get("k0"), undefined);
-    assert.equal(cache.get("k2099"), "x");
+    assert.equal(cache.get(context("t"), numbered(0)), undefined);
+    assert.equal(cache.get(context("t"), numbered(2_099)), "x2099");
   });
 });
 

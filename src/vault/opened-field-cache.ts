@@ -1,42 +1,55 @@
 // Short fields opened recently (a company's name, a member's e-mail address), kept as text so that a
 // page or API call that shows them on every request does not unwrap a data key and decrypt each time.
-// An entry is bound to the exact sealed bytes and their encryption context, so it answers only where a
+// An entry answers only for the exact sealed bytes and the same encryption context, i.e. only where a
 // decryption would have given the same text; the caller still resolves the field's KEK before serving
 // it (that is where sealing and erasure are enforced). Emptied on seal; an erased key owner's entries go
 // at once.
-import { encodeEncryptionContext } from "./envelope.ts";
 import type { EncryptionContext } from "./key-encryption-key.ts";
 
 const maxEntries = 2_000;
 const maxSealedLength = 512;
+// Entries are found by the random nonce that wrapped the field's data key (bytes 8..20 of every sealed
+// value, see envelope.ts), then compared in full.
+const nonceStart = 8;
+const nonceEnd = 20;
+
+type Entry = { context: EncryptionContext; sealed: Buffer; text: string };
 
 export type OpenedFieldCache = ReturnType<typeof createOpenedFieldCache>;
 
 export function createOpenedFieldCache() {
-  const entries = new Map<string, { keyOwner: string; text: string }>();
+  const entries = new Map<string, Entry>();
+  const slotOf = (sealed: Uint8Array) =>
+    sealed.length > maxSealedLength || sealed.length < nonceEnd ? undefined : Buffer.from(sealed.buffer, sealed.byteOffset + nonceStart, nonceEnd - nonceStart).toString("latin1");
+
   return {
-    /** The cache key for a field, or undefined for one too long to keep. */
-    keyFor(context: EncryptionContext, sealed: Uint8Array): string | undefined {
-      if (sealed.length > maxSealedLength) return undefined;
-      // The encoded context is self-delimiting (length-prefixed), so context ‖ sealed is unambiguous.
-      return encodeEncryptionContext(context).toString("latin1") + Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).toString("latin1");
+    get(context: EncryptionContext, sealed: Uint8Array): string | undefined {
+      const slot = slotOf(sealed);
+      const entry = slot === undefined ? undefined : entries.get(slot);
+      if (!entry || !sameContext(entry.context, context) || !entry.sealed.equals(sealed)) return undefined;
+      return entry.text;
     },
-    get(key: string): string | undefined {
-      return entries.get(key)?.text;
-    },
-    set(key: string, keyOwner: string, text: string): void {
+    set(context: EncryptionContext, sealed: Uint8Array, text: string): void {
+      const slot = slotOf(sealed);
+      if (slot === undefined) return;
+      entries.delete(slot);
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(key, { keyOwner, text });
+      entries.set(slot, { context: { ...context }, sealed: Buffer.from(sealed), text });
     },
-    delete(key: string): void {
-      entries.delete(key);
+    delete(sealed: Uint8Array): void {
+      const slot = slotOf(sealed);
+      if (slot !== undefined) entries.delete(slot);
     },
     forgetOwner(keyOwner: string): void {
-      for (const [key, entry] of entries) if (entry.keyOwner === keyOwner) entries.delete(key);
+      for (const [slot, entry] of entries) if (entry.context.tenantId === keyOwner) entries.delete(slot);
     },
     forgetAll(): void {
       entries.clear();
     },
     size: () => entries.size,
   };
+}
+
+function sameContext(a: EncryptionContext, b: EncryptionContext): boolean {
+  return a.tenantId === b.tenantId && a.objectType === b.objectType && a.objectId === b.objectId && a.objectVersion === b.objectVersion && a.field === b.field;
 }

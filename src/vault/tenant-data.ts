@@ -24,19 +24,18 @@ export function createTenantData(keys: TenantKeySource, openedFields: OpenedFiel
       return sealBytes(await keys.takeKeyForSealing(context.tenantId), context, Buffer.from(plaintext, "utf8"));
     },
     async openString(context: EncryptionContext, sealed: Uint8Array): Promise<string> {
-      const cacheKey = openedFields.keyFor(context, sealed);
-      const cached = cacheKey === undefined ? undefined : openedFields.get(cacheKey);
+      const cached = openedFields.get(context, sealed);
       if (cached !== undefined) {
         // The same check a decryption makes first: sealed, erased (here or, within the KEK recheck
         // time, on another node) or a missing key refuses, and the entry goes.
         await lookup(context.tenantId, readEnvelopeKeyVersion(sealed)).catch((error: unknown) => {
-          openedFields.delete(cacheKey!);
+          openedFields.delete(sealed);
           throw error;
         });
         return cached;
       }
       const text = (await openBytes(lookup, context, sealed)).toString("utf8");
-      if (cacheKey !== undefined) openedFields.set(cacheKey, context.tenantId, text);
+      openedFields.set(context, sealed, text);
       return text;
     },
     async createSealStream(context: EncryptionContext, options?: { chunkSize?: number }): Promise<Transform> {

@@ -23,6 +23,15 @@ const role = { type: "string", enum: roles } as const;
 const body = (properties: Record<string, unknown>, required: string[]) =>
   ({ type: "object", additionalProperties: false, properties, required }) as const;
 const maxAllowlistEntries = 100;
+const tenantView = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    role: { type: ["string", "null"] },
+    ipAllowlist: { type: "array", items: { type: "string" } },
+  },
+} as const;
 const maxGroupsPerTenant = 1000;
 
 type RoleChangeListener = (tenantId: string, actorId: string, targetUserId: string, fromRole: Role | undefined, toRole: Role) => void;
@@ -46,7 +55,7 @@ export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityD
   const memberParams = { type: "object", properties: { tenantId: id, userId: id }, required: ["tenantId", "userId"] } as const;
   const guarded = { preHandler: auth.requirePrincipal };
 
-  app.get<{ Params: TenantParams }>("/v1/tenants/:tenantId", { ...guarded, schema: { params } }, async (request) => {
+  app.get<{ Params: TenantParams }>("/v1/tenants/:tenantId", { ...guarded, schema: { params, response: { 200: tenantView } } }, async (request) => {
     const granted = await access(request, "view_tenant");
     return {
       id: granted.tenantId,
