@@ -41,7 +41,10 @@ if (major > 22 || (major === 22 && minor >= 18)) {
 function serveWithMemoryLimits() {
   if (process.platform === "win32" || typeof process.execve !== "function") return;
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
-  const v8Flags = serverV8Flags.filter((flag) => !given.some((option) => option.startsWith(flag.slice(0, flag.indexOf("=")))));
+  // A flag counts as chosen when the operator gave it in any form: with a value, or as --no-….
+  const nameOf = (flag) => flag.split("=")[0].replace(/^--no-/, "--").replaceAll("_", "-");
+  const chosen = new Set(given.filter((option) => option.startsWith("--")).map(nameOf));
+  const v8Flags = serverV8Flags.filter((flag) => !chosen.has(nameOf(flag)));
   if (v8Flags.length === 0) return; // already re-executed, or the operator chose every flag
   process.execve(
     process.execPath,
