@@ -17,25 +17,48 @@ export type ApiKeyPrincipal = { kind: "api_key"; keyId: string; tenantId: string
 export const maxApiKeysPerTenant = 100;
 const keyIdPattern = /^srk_[0-9a-f]{24}$/;
 const lastUsedEveryMs = 60_000;
+const unknownKeyHash = "x".repeat(43);
 
-type ApiKeyRow = Selectable<ApiKeysTable>;
-// Key rows are kept in memory so a request needs no database read; a revocation or the company's
-// erasure drops a row on every node at once (store/change-notices.ts). The secret is still checked
-// against the stored hash on every request.
-const keyCaches = new WeakMap<Kysely<DatabaseSchema>, RowCache<ApiKeyRow>>();
+// What a request checks of a key, read once from its row. Kept in memory so a request needs no database
+// read; a revocation or the company's erasure drops it on every node at once (store/change-notices.ts).
+// The secret is still checked against the stored hash on every request.
+type KnownKey = {
+  tenantId: string;
+  secretHash: string;
+  scopes: ApiScope[];
+  revoked: boolean;
+  expiresAtMs: number | null;
+  lastUsedAtMs: number | null;
+  lastUsedIp: string | null;
+};
 
-function keyCacheOf(db: Kysely<DatabaseSchema>): RowCache<ApiKeyRow> {
+const keyCaches = new WeakMap<Kysely<DatabaseSchema>, RowCache<KnownKey>>();
+
+function keyCacheOf(db: Kysely<DatabaseSchema>): RowCache<KnownKey> {
   let cache = keyCaches.get(db);
   if (!cache) {
-    cache = createRowCache<ApiKeyRow>(changeNoticesOf(db), {
+    cache = createRowCache<KnownKey>(changeNoticesOf(db), {
       topic: "api_key",
       maxEntries: 10_000,
       maxAgeMs: 60_000,
-      alsoDroppedBy: (notice, row) => notice.topic === "tenant" && row.tenant_id === notice.key,
+      alsoDroppedBy: (notice, key) => notice.topic === "tenant" && key.tenantId === notice.key,
     });
     keyCaches.set(db, cache);
   }
   return cache;
+}
+
+function knownKeyOf(row: Selectable<ApiKeysTable>): KnownKey {
+  return {
+    tenantId: row.tenant_id,
+    secretHash: row.secret_hash,
+    // Shared by every request of this key: frozen, so no caller can change another request's scopes.
+    scopes: Object.freeze((JSON.parse(row.scopes) as unknown[]).filter(isApiScope)) as ApiScope[],
+    revoked: row.revoked_at !== null,
+    expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at),
+    lastUsedAtMs: row.last_used_at === null ? null : Date.parse(row.last_used_at),
+    lastUsedIp: row.last_used_ip,
+  };
 }
 
 export function isApiScope(value: unknown): value is ApiScope {
@@ -86,18 +109,19 @@ export async function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vaul
   const invalid = () => new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
   if (!keyIdPattern.test(keyId) || secret.length > 200) throw invalid();
   const cache = keyCacheOf(db);
-  const row = await cache.get(keyId, () => db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst());
+  const key = await cache.get(keyId, async () => {
+    const row = await db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst();
+    return row && knownKeyOf(row);
+  });
   // Hash even for an unknown id, so timing does not tell which ids exist.
-  const matches = vault.macMatches("api-key-secret", `${keyId}:${secret}`, row?.secret_hash ?? "x".repeat(43));
-  if (!row || !matches || row.revoked_at || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) throw invalid();
+  const matches = vault.macMatches("api-key-secret", `${keyId}:${secret}`, key?.secretHash ?? unknownKeyHash);
   const now = Date.now();
-  if (!row.last_used_at || now - Date.parse(row.last_used_at) > lastUsedEveryMs || row.last_used_ip !== ip) {
-    const lastUsed = { last_used_at: new Date(now).toISOString(), last_used_ip: ip };
-    await db.updateTable("api_keys").set(lastUsed).where("id", "=", keyId).execute();
-    cache.refresh(keyId, { ...row, ...lastUsed });
+  if (!key || !matches || key.revoked || (key.expiresAtMs !== null && key.expiresAtMs <= now)) throw invalid();
+  if (key.lastUsedAtMs === null || now - key.lastUsedAtMs > lastUsedEveryMs || key.lastUsedIp !== ip) {
+    await db.updateTable("api_keys").set({ last_used_at: new Date(now).toISOString(), last_used_ip: ip }).where("id", "=", keyId).execute();
+    cache.refresh(keyId, { ...key, lastUsedAtMs: now, lastUsedIp: ip });
   }
-  const scopes = (JSON.parse(row.scopes) as unknown[]).filter(isApiScope);
-  return { kind: "api_key", keyId, tenantId: row.tenant_id, scopes };
+  return { kind: "api_key", keyId, tenantId: key.tenantId, scopes: key.scopes };
 }
 
 export async function listApiKeys(db: Kysely<DatabaseSchema>, vault: Vault, tenantId: string) {
