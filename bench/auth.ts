@@ -41,6 +41,7 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
   log(`${cpus().length} CPU(s), load average ${loadavg().map((value) => value.toFixed(2)).join(" ")} at the start`);
   log(`starting the server and setting up ${CONCURRENT_LOGINS} users (sign-up, e-mail verification, known device) and an API key…`);
   const server = await startAuthServer(CONCURRENT_LOGINS);
+  let results: BenchResult[];
   try {
     const { base, caFile, users } = server.ready;
     const basic = `Basic ${Buffer.from(server.ready.apiKey).toString("base64")}`;
@@ -89,7 +90,7 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
     const loginName = `login (POST /v1/auth/login, known device, ${argon2Label})`;
     const sequentialP50 = percentile(sequential.latencies, 50);
     const idleP99 = percentile(idle.latencies, 99);
-    return [
+    results = [
       compareToReference({
         name: `GET /v1/tenants/:id with a read-scope API key (HTTP Basic), wrk ${WRK_CONNECTIONS} connections, median of ${WRK_ROUNDS} rounds of ${WRK_SECONDS} s: requests/s`,
         value: tenantFigures.requestsPerSecond,
@@ -153,10 +154,46 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
   } finally {
     await server.stop();
   }
+  results.push(await measureAuditedApiKeyGet());
+  return results;
 }
 
-async function startAuthServer(users: number) {
-  const child = spawn(process.execPath, [...serverV8Flags, join(import.meta.dirname, "support", "auth-server.ts"), String(users)], {
+// The same GET on a server that also writes every request to the audit trail, as `strongroom server`
+// does (a read is one chained record): what an API client sees in production. Context, no target: the
+// issue's figure is the cost of authenticating the key, measured above without the audit trail.
+async function measureAuditedApiKeyGet(): Promise<BenchResult> {
+  const server = await startAuthServer(1, { audited: true });
+  try {
+    const { base, users } = server.ready;
+    const basic = `Basic ${Buffer.from(server.ready.apiKey).toString("base64")}`;
+    const pinned = await pinForWrk(server.pid);
+    const health = () => runWrk(`${base}/v1/sys/health`, [], WRK_SECONDS, pinned);
+    const tenant = () => runWrk(`${base}/v1/tenants/${users[0]!.tenantId}`, ["-H", `Authorization: ${basic}`], WRK_SECONDS, pinned);
+    await runWrk(`${base}/v1/tenants/${users[0]!.tenantId}`, ["-H", `Authorization: ${basic}`], WARMUP_SECONDS, pinned);
+    const healthRuns: WrkFigures[] = [];
+    const tenantRuns: WrkFigures[] = [];
+    for (let round = 0; round < 2; round++) {
+      healthRuns.push(await health());
+      tenantRuns.push(await tenant());
+    }
+    log(`with the audit trail, wrk rounds (req/s): health ${healthRuns.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ")}; ` +
+      `tenant with API key ${tenantRuns.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ")}`);
+    return compareToReference({
+      name: `context: the same GET with every request written to the audit trail (as strongroom server does), median of 2 rounds: requests/s`,
+      value: medianOf(tenantRuns).requestsPerSecond,
+      unit: "req/s",
+      reference: "GET /v1/sys/health (not audited) on that server, same run",
+      referenceValue: medianOf(healthRuns).requestsPerSecond,
+      target: "informational (no target): the audit write, not the key check",
+      meets: () => true,
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function startAuthServer(users: number, options: { audited?: boolean } = {}) {
+  const child = spawn(process.execPath, [...serverV8Flags, join(import.meta.dirname, "support", "auth-server.ts"), String(users), ...(options.audited ? ["audited"] : [])], {
     env: { ...serverMallocEnv, ...process.env },
     stdio: ["pipe", "pipe", "inherit"],
   });

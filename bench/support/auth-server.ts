@@ -1,6 +1,7 @@
 // Child process of bench/auth.ts, started the way `strongroom server` runs (bin/server-runtime.js: its V8
 // flags and malloc settings): a real HTTPS server (buildApp with a vault, SQLite in a temp dir, the
-// identity modules) with `count` signed-up users on known devices and one read-scope API key. Prints
+// identity modules; with "audited", the audit trail too) with `count` signed-up users on known devices and
+// one read-scope API key. Usage: auth-server.ts COUNT [audited]. Prints
 // what the load generators need as one JSON line, then answers commands on stdin, one per line:
 // "loop-start" (answered "started") / "loop-stop" measure its own event-loop delay (printed as JSON);
 // end of input stops it.
@@ -14,6 +15,7 @@ import { createInterface } from "node:readline";
 import pino from "pino";
 import { buildApp } from "../../src/http/app.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { createAuditTrail } from "../../src/modules/audit/audit-trail.ts";
 import { signUp } from "../../src/modules/accounts/sign-up.ts";
 import { emailIndexOf } from "../../src/modules/accounts/user-fields.ts";
 import { createApiKey } from "../../src/modules/api-keys/api-keys.ts";
@@ -30,6 +32,8 @@ export type EventLoopDelay = { maxMs: number; p99Ms: number };
 
 const USER_PASSWORD = "bench user password, long enough";
 const count = Number(process.argv[2] ?? "50");
+// "audited": every request also goes to the audit trail, as in `strongroom server` (a read is one record).
+const audited = process.argv[3] === "audited";
 
 const dir = await mkdtemp(join(tmpdir(), "sr-bench-auth-"));
 const { database, vault } = await openUnsealedDatabase(join(dir, "strongroom.db"));
@@ -40,6 +44,7 @@ try {
   const logger = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: false }) });
   const app = await buildApp({
     vault, logger, certificate, bodyLimitBytes: 1024 * 1024, trustedProxies: [], operatorCidrs: ["127.0.0.1/32"], version: "bench", identity,
+    ...(audited ? { audit: createAuditTrail({ db: database.db, vault, log: logger, sqliteFile: database.file }) } : {}),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   try {
