@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
+import { nextNotice, waitUntil } from "../../test/support/change-notices.ts";
 import { openTestDatabase, skipReason, type TestDatabase } from "../../test/support/databases.ts";
 import { changeNoticesOf, decodeNotice, encodeNotice, type ChangeNotice, type ChangeNotices } from "./change-notices.ts";
 import { openDatabase, type Database } from "./database.ts";
@@ -14,27 +15,6 @@ function noticesOf(database: Database): ChangeNotices {
   const notices = changeNoticesOf(database.db);
   assert.ok(notices, "an opened database carries change notices");
   return notices;
-}
-
-// Resolves with the first notice that matches, or rejects after timeoutMs.
-function nextNotice(notices: ChangeNotices, matches: (notice: ChangeNotice) => boolean, timeoutMs = 5_000): Promise<ChangeNotice> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { unsubscribe(); reject(new Error("no notice arrived")); }, timeoutMs);
-    const unsubscribe = notices.subscribe((notice) => {
-      if (!matches(notice)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(notice);
-    });
-  });
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("change notice payloads", () => {

@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
-import { changeNoticesOf, type ChangeNotice, type ChangeNotices } from "../../src/store/change-notices.ts";
+import { changeNoticesOf, type ChangeNotices } from "../../src/store/change-notices.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createTenantRepository } from "../../src/modules/tenants/tenant-repository.ts";
 import { createFileBlobStore } from "../../src/store/blob-store-fs.ts";
 import { listenerApplicationName } from "../../src/store/postgres-change-notices.ts";
+import { nextNotice, waitUntil } from "../support/change-notices.ts";
 import { skipReason } from "../support/databases.ts";
 import { startTestApp, type TestApp } from "../support/signed-in-app.ts";
 import { WebClient } from "../support/web-client.ts";
@@ -21,26 +22,6 @@ function noticesOf(node: TestApp): ChangeNotices {
   const notices = changeNoticesOf(node.test.database.db);
   assert.ok(notices);
   return notices;
-}
-
-function nextNotice(node: TestApp, matches: (notice: ChangeNotice) => boolean, timeoutMs = 5_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { unsubscribe(); reject(new Error("no change notice arrived")); }, timeoutMs);
-    const unsubscribe = noticesOf(node).subscribe((notice) => {
-      if (!matches(notice)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    });
-  });
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("two nodes on one PostgreSQL keep their API-key and company caches right", { skip: await skipReason("postgres") }, () => {
@@ -76,7 +57,7 @@ describe("two nodes on one PostgreSQL keep their API-key and company caches righ
     const { id, key } = await newKey(["read"]);
     const onB = withKey(nodeB, key);
     for (let index = 0; index < 3; index++) assert.equal((await onB.get(`/v1/tenants/${tenantId}`)).status, 200);
-    const noticed = nextNotice(nodeB, (notice) => notice.topic === "api_key" && notice.key === id);
+    const noticed = nextNotice(noticesOf(nodeB), (notice) => notice.topic === "api_key" && notice.key === id);
     assert.equal((await admin.request("DELETE", `/v1/tenants/${tenantId}/api-keys/${id}`)).status, 200);
     await noticed;
     const refused = await onB.get(`/v1/tenants/${tenantId}`);
@@ -92,13 +73,13 @@ describe("two nodes on one PostgreSQL keep their API-key and company caches righ
     // Through the company repository on node A, the code the route calls (the route itself refuses a
     // list that would shut out the admin's own address, which is this test's address too).
     const tenantsOnA = createTenantRepository(nodeA.test.database.db);
-    let noticed = nextNotice(nodeB, (notice) => notice.topic === "tenant" && notice.key === tenantId);
+    let noticed = nextNotice(noticesOf(nodeB), (notice) => notice.topic === "tenant" && notice.key === tenantId);
     await tenantsOnA.setIpAllowlist(tenantId, ["192.0.2.0/24"]);
     await noticed;
     const refused = await onB.get(`/v1/tenants/${tenantId}`);
     assert.equal(refused.status, 403);
     assert.equal(refused.json().error, "ip_not_allowed");
-    noticed = nextNotice(nodeB, (notice) => notice.topic === "tenant" && notice.key === tenantId);
+    noticed = nextNotice(noticesOf(nodeB), (notice) => notice.topic === "tenant" && notice.key === tenantId);
     await tenantsOnA.setIpAllowlist(tenantId, []);
     await noticed;
     assert.equal((await onB.get(`/v1/tenants/${tenantId}`)).status, 200);
@@ -124,7 +105,7 @@ describe("two nodes on one PostgreSQL keep their API-key and company caches righ
     const { key } = await newKey(["admin"]);
     const onB = withKey(nodeB, key);
     assert.equal((await onB.get(`/v1/tenants/${tenantId}`)).status, 200);
-    const noticed = nextNotice(nodeB, (notice) => notice.topic === "tenant" && notice.key === tenantId);
+    const noticed = nextNotice(noticesOf(nodeB), (notice) => notice.topic === "tenant" && notice.key === tenantId);
     const erased = await admin.post(`/v1/tenants/${tenantId}/erasure`, { companyName: "Cluster Co" });
     assert.equal(erased.status, 200, erased.text);
     await noticed;
