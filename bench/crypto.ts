@@ -2,7 +2,8 @@
 // the same run on the same machine; the chunk-size sweep behind DEFAULT_CHUNK_SIZE; peak RSS of sealing 2 GiB.
 // Our figures are measured in child processes started the way the server is (bin/server-runtime.js), on one
 // JavaScript thread (the fs streams' reads and writes run on libuv's pool, as they do in the server). The
-// plain-copy row is the ceiling the file-to-file rows cannot pass.
+// plain-copy row is the ceiling the file-to-file rows cannot pass; the targets against OpenSSL's in-memory
+// figure are the in-memory rows, the file-to-file target is age.
 
 import { randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
@@ -32,9 +33,10 @@ const atLeast80Percent = {
   target: ">= 0.80 × reference",
   meets: (_value: number, ratio: number) => ratio >= 0.8,
 };
-// File-to-file figures against OpenSSL's in-memory one (see the rows that use it).
-const boundedByPlainCopy = {
-  target: "informational (no target): bounded by the plain copy",
+// File-to-file figures against OpenSSL's in-memory one: reading, sealing and writing share one JavaScript
+// thread, so these add the plain copy's time to the cipher's; for files the comparison with a target is age.
+const fileToFileContext = {
+  target: "informational (no target): disk reads and writes plus the cipher; files are compared with age",
   meets: () => true,
 };
 // Blob streams use DEFAULT_CHUNK_SIZE; other sizes are measured to show why that one was chosen.
@@ -87,9 +89,9 @@ export default async function runCryptoBench(): Promise<BenchResult[]> {
       // The file-to-file figures are bounded by the file system, not the cipher: the plain copy (no crypto
       // at all) is itself below 80% of OpenSSL's in-memory figure. They are shown against OpenSSL for
       // context; their target is the comparison with age below, which also reads and writes files.
-      throughputVsOpenSsl(`context: seal 1 GiB file to file (fs streams, 1 MiB buffers), ${chunk}`, file.seal, openssl, boundedByPlainCopy),
-      throughputVsOpenSsl(`context: open 1 GiB file to file (fs streams, 1 MiB buffers), ${chunk}`, file.open, openssl, boundedByPlainCopy),
-      throughputVsOpenSsl("context: plain copy 1 GiB file to file, no crypto (fs streams, 1 MiB buffers): the I/O ceiling", copy, openssl, boundedByPlainCopy),
+      throughputVsOpenSsl(`context: seal 1 GiB file to file (fs streams, 1 MiB buffers), ${chunk}`, file.seal, openssl, fileToFileContext),
+      throughputVsOpenSsl(`context: open 1 GiB file to file (fs streams, 1 MiB buffers), ${chunk}`, file.open, openssl, fileToFileContext),
+      throughputVsOpenSsl("context: plain copy 1 GiB file to file, no crypto (fs streams, 1 MiB buffers): the I/O ceiling", copy, openssl, fileToFileContext),
       compareToReference({
         name: `seal 1 GiB file to file (fs streams, 1 MiB buffers), ${chunk}`,
         value: file.seal,
