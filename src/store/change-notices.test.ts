@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { nextNotice, waitUntil } from "../../test/support/change-notices.ts";
 import { openTestDatabase, skipReason, type TestDatabase } from "../../test/support/databases.ts";
-import { changeNoticesOf, decodeNotice, encodeNotice, type ChangeNotice, type ChangeNotices } from "./change-notices.ts";
+import { changeNoticesOf, decodeNotice, encodeNotice, writeAndAnnounce, type ChangeNotice, type ChangeNotices } from "./change-notices.ts";
 import { openDatabase, type Database } from "./database.ts";
 import { listenerApplicationName } from "./postgres-change-notices.ts";
 
@@ -91,6 +91,22 @@ describe("change notices on PostgreSQL (two nodes)", { skip: await skipReason("p
     });
     unsubscribe();
     assert.deepEqual(await arrived, { topic: "api_key", key: "srk_committed" });
+  });
+
+  it("writeAndAnnounce tells the writing node again after the commit, the other node once", async () => {
+    const nodeA = test.database;
+    const here: ChangeNotice[] = [];
+    const unsubscribe = noticesOf(nodeA).subscribe((notice) => { if (notice.topic === "tenant" && notice.key === "written") here.push(notice); });
+    const arrived = nextNotice(noticesOf(nodeB), (notice) => notice.topic === "tenant" && notice.key === "written");
+    const result = await writeAndAnnounce(nodeA.db, "tenant", "written", async (trx) => {
+      await sql`select 1`.execute(trx);
+      assert.equal(here.length, 0);
+      return "done";
+    });
+    assert.equal(result, "done");
+    assert.ok(here.length >= 2, "before the commit and after it (and the listener's copy may follow)");
+    await arrived;
+    unsubscribe();
   });
 
   it("sends nothing to other nodes for a transaction that rolls back", async () => {

@@ -20,6 +20,8 @@ export type ChangeListener = (notice: ChangeNotice) => void;
 export type ChangeNotices = {
   /** Tells this node at once and every other node once `executor`'s transaction commits. */
   announce(executor: Kysely<DatabaseSchema>, topic: ChangeTopic, key: string): Promise<void>;
+  /** Tells this node only (no other node needs it again). */
+  deliverHere(notice: ChangeNotice): void;
   subscribe(listener: ChangeListener): () => void;
   /** False while this node could be missing notices: caches must not serve then. */
   isCurrent(): boolean;
@@ -46,6 +48,21 @@ export function changeNoticesOf(db: Kysely<DatabaseSchema>): ChangeNotices | und
  */
 export async function announceChange(db: Kysely<DatabaseSchema>, topic: ChangeTopic, key: string, executor: Kysely<DatabaseSchema> = db): Promise<void> {
   await noticesByDatabase.get(db)?.announce(executor, topic, key);
+}
+
+/**
+ * Runs a write of rows a cache may hold in a transaction that announces the change, and tells this node
+ * again once it has committed: a request here that read the row after the first notice but before the
+ * commit may have kept the old row (other nodes get the notice only at the commit).
+ */
+export async function writeAndAnnounce<T>(db: Kysely<DatabaseSchema>, topic: ChangeTopic, key: string, write: (trx: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> {
+  const result = await db.transaction().execute(async (trx) => {
+    const written = await write(trx);
+    await announceChange(db, topic, key, trx);
+    return written;
+  });
+  noticesByDatabase.get(db)?.deliverHere({ topic, key });
+  return result;
 }
 
 export function encodeNotice(topic: ChangeTopic, key: string): string {
@@ -89,6 +106,7 @@ export function createInProcessChangeNotices(externalWriteCount: () => number): 
     async announce(_executor, topic, key) {
       listeners.deliver({ topic, key });
     },
+    deliverHere: listeners.deliver,
     subscribe: listeners.subscribe,
     isCurrent() {
       if (checkedThisTurn) return true;

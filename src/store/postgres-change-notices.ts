@@ -69,6 +69,7 @@ export async function openPostgresChangeNotices(config: pg.ClientConfig, onError
       listeners.deliver({ topic, key });
       await notifyPostgres(executor, topic, key);
     },
+    deliverHere: listeners.deliver,
     subscribe: listeners.subscribe,
     isCurrent: () => listening,
     async close() {

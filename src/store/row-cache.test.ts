@@ -97,7 +97,7 @@ describe("row cache kept by change notices", () => {
   it("reads the database every time while notices may be missed, and without notices at all", async () => {
     let current = false;
     const silent: ChangeNotices = {
-      announce: async () => {}, subscribe: () => () => {}, isCurrent: () => current, close: async () => {},
+      announce: async () => {}, deliverHere: () => {}, subscribe: () => () => {}, isCurrent: () => current, close: async () => {},
     };
     const db = table({ k1: { id: "k1", tenant: "t1", value: 1 } });
     const cache = createRowCache<Row>(silent, { topic: "api_key", maxEntries: 10, maxAgeMs: 60_000 });

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
-import { announceChange, changeNoticesOf } from "../../store/change-notices.ts";
+import { changeNoticesOf, writeAndAnnounce } from "../../store/change-notices.ts";
 import { createRowCache, type RowCache } from "../../store/row-cache.ts";
 import type { ApiKeysTable, DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
@@ -139,10 +139,9 @@ export async function listApiKeys(db: Kysely<DatabaseSchema>, vault: Vault, tena
 }
 
 export async function revokeApiKey(db: Kysely<DatabaseSchema>, tenantId: string, keyId: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await writeAndAnnounce(db, "api_key", keyId, async (trx) => {
     const result = await trx.updateTable("api_keys").set({ revoked_at: new Date().toISOString() })
       .where("tenant_id", "=", tenantId).where("id", "=", keyId).where("revoked_at", "is", null).executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw new AppError("not_found", "no such API key");
-    await announceChange(db, "api_key", keyId, trx);
   });
 }

@@ -2,7 +2,7 @@
 // admin actions. Checked in one place, the tenant access gate, against the session's recorded factor.
 import type { Kysely } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
-import { announceChange } from "../../store/change-notices.ts";
+import { writeAndAnnounce } from "../../store/change-notices.ts";
 import type { DatabaseSchema, Role } from "../../store/schema.ts";
 import { roleAllows, type TenantAction } from "../tenants/tenant-policy.ts";
 
@@ -31,8 +31,7 @@ export async function isAdminOfCompanyRequiringMfa(db: Kysely<DatabaseSchema>, u
 }
 
 export async function setRequireAdminMfa(db: Kysely<DatabaseSchema>, tenantId: string, required: boolean): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await writeAndAnnounce(db, "tenant", tenantId, async (trx) => {
     await trx.updateTable("tenants").set({ require_admin_mfa: required ? 1 : 0 }).where("id", "=", tenantId).execute();
-    await announceChange(db, "tenant", tenantId, trx);
   });
 }

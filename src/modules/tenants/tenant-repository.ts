@@ -1,6 +1,6 @@
 // SQL for companies and their memberships. Every query names the tenant it is scoped to.
 import type { Kysely, Selectable } from "kysely";
-import { announceChange } from "../../store/change-notices.ts";
+import { writeAndAnnounce } from "../../store/change-notices.ts";
 import type { DatabaseSchema, MembershipsTable, Role } from "../../store/schema.ts";
 
 export type MembershipRow = Selectable<MembershipsTable>;
@@ -38,9 +38,8 @@ export function createTenantRepository(db: Kysely<DatabaseSchema>) {
       return db.selectFrom("tenants").selectAll().where("id", "=", tenantId).executeTakeFirst();
     },
     async setIpAllowlist(tenantId: string, cidrs: string[]): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await writeAndAnnounce(db, "tenant", tenantId, async (trx) => {
         await trx.updateTable("tenants").set({ ip_allowlist: JSON.stringify(cidrs) }).where("id", "=", tenantId).execute();
-        await announceChange(db, "tenant", tenantId, trx);
       });
     },
   };
