@@ -4,7 +4,9 @@
 // maxAgeMs, so a notice lost in some way nobody foresaw costs at most that long. Without notices, or
 // while they may be missed, every get reads the database.
 
-import type { ChangeNotice, ChangeNotices, ChangeTopic } from "./change-notices.ts";
+import type { Kysely } from "kysely";
+import { changeNoticesOf, type ChangeNotice, type ChangeNotices, type ChangeTopic } from "./change-notices.ts";
+import type { DatabaseSchema } from "./schema.ts";
 
 export type RowCache<Row> = {
   /** The cached row for `key`, else load() — kept only when it is a row and no notice came meanwhile. */
@@ -69,5 +71,18 @@ export function createRowCache<Row>(notices: ChangeNotices | undefined, options:
       unsubscribe?.();
       entries.clear();
     },
+  };
+}
+
+/** One cache per opened database, made on first use with that database's change notices. */
+export function rowCachePerDatabase<Row>(options: RowCacheOptions<Row>): (db: Kysely<DatabaseSchema>) => RowCache<Row> {
+  const caches = new WeakMap<Kysely<DatabaseSchema>, RowCache<Row>>();
+  return (db) => {
+    let cache = caches.get(db);
+    if (!cache) {
+      cache = createRowCache<Row>(changeNoticesOf(db), options);
+      caches.set(db, cache);
+    }
+    return cache;
   };
 }

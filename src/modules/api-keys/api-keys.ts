@@ -4,8 +4,8 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
-import { changeNoticesOf, writeAndAnnounce } from "../../store/change-notices.ts";
-import { createRowCache, type RowCache } from "../../store/row-cache.ts";
+import { writeAndAnnounce } from "../../store/change-notices.ts";
+import { rowCachePerDatabase } from "../../store/row-cache.ts";
 import type { ApiKeysTable, DatabaseSchema } from "../../store/schema.ts";
 import type { Vault } from "../../vault/vault.ts";
 
@@ -32,21 +32,12 @@ type KnownKey = {
   lastUsedIp: string | null;
 };
 
-const keyCaches = new WeakMap<Kysely<DatabaseSchema>, RowCache<KnownKey>>();
-
-function keyCacheOf(db: Kysely<DatabaseSchema>): RowCache<KnownKey> {
-  let cache = keyCaches.get(db);
-  if (!cache) {
-    cache = createRowCache<KnownKey>(changeNoticesOf(db), {
-      topic: "api_key",
-      maxEntries: 10_000,
-      maxAgeMs: 60_000,
-      alsoDroppedBy: (notice, key) => notice.topic === "tenant" && key.tenantId === notice.key,
-    });
-    keyCaches.set(db, cache);
-  }
-  return cache;
-}
+const keyCacheOf = rowCachePerDatabase<KnownKey>({
+  topic: "api_key",
+  maxEntries: 10_000,
+  maxAgeMs: 60_000,
+  alsoDroppedBy: (notice, key) => notice.topic === "tenant" && key.tenantId === notice.key,
+});
 
 function knownKeyOf(row: Selectable<ApiKeysTable>): KnownKey {
   return {

@@ -5,8 +5,7 @@ import type { Kysely } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
 import { createAddressFilter } from "../../http/ip-filter.ts";
 import type { Principal } from "../../http/authenticate.ts";
-import { changeNoticesOf } from "../../store/change-notices.ts";
-import { createRowCache, type RowCache } from "../../store/row-cache.ts";
+import { rowCachePerDatabase } from "../../store/row-cache.ts";
 import type { DatabaseSchema, Role } from "../../store/schema.ts";
 import type { ApiScope } from "../api-keys/api-keys.ts";
 import { requireStrongFactorForAdminAction } from "../second-factors/admin-mfa-rule.ts";
@@ -20,16 +19,7 @@ export type GrantedTenantAccess = TenantAccess & { tenant: TenantGate };
 // What the gate reads of a company on every request, kept in memory; every write of these columns
 // announces a "tenant" change (tenant-repository.ts, admin-mfa-rule.ts, erase-company.ts), which drops
 // the row on every node at once (store/change-notices.ts).
-const gateCaches = new WeakMap<Kysely<DatabaseSchema>, RowCache<TenantGate>>();
-
-function gateCacheOf(db: Kysely<DatabaseSchema>): RowCache<TenantGate> {
-  let cache = gateCaches.get(db);
-  if (!cache) {
-    cache = createRowCache<TenantGate>(changeNoticesOf(db), { topic: "tenant", maxEntries: 10_000, maxAgeMs: 60_000 });
-    gateCaches.set(db, cache);
-  }
-  return cache;
-}
+const gateCacheOf = rowCachePerDatabase<TenantGate>({ topic: "tenant", maxEntries: 10_000, maxAgeMs: 60_000 });
 
 function readTenantGate(db: Kysely<DatabaseSchema>, tenantId: string): Promise<TenantGate | undefined> {
   return gateCacheOf(db).get(tenantId, () =>
