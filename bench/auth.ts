@@ -44,27 +44,7 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
   let results: BenchResult[];
   try {
     const { base, caFile, users } = server.ready;
-    const basic = `Basic ${Buffer.from(server.ready.apiKey).toString("base64")}`;
-    const tenantPath = `/v1/tenants/${users[0]!.tenantId}`;
-
-    // While wrk runs, the server keeps one core and wrk the other, so neither figure depends on where the
-    // scheduler happens to put the two (the spread between runs was 8,000-16,000 req/s for health alone).
-    const pinned = await pinForWrk(server.pid);
-    const health = () => runWrk(`${base}/v1/sys/health`, [], WRK_SECONDS, pinned);
-    const tenant = () => runWrk(`${base}${tenantPath}`, ["-H", `Authorization: ${basic}`], WRK_SECONDS, pinned);
-    await runWrk(`${base}/v1/sys/health`, [], WARMUP_SECONDS, pinned);
-    await runWrk(`${base}${tenantPath}`, ["-H", `Authorization: ${basic}`], WARMUP_SECONDS, pinned);
-    const healthRuns: WrkFigures[] = [];
-    const tenantRuns: WrkFigures[] = [];
-    for (let round = 0; round < WRK_ROUNDS; round++) {
-      healthRuns.push(await health());
-      tenantRuns.push(await tenant());
-    }
-    await unpin(server.pid, pinned);
-    log(`wrk rounds (req/s): health ${healthRuns.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ")}; ` +
-      `tenant with API key ${tenantRuns.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ")}`);
-    const healthFigures = medianOf(healthRuns);
-    const tenantFigures = medianOf(tenantRuns);
+    const { health: healthFigures, tenant: tenantFigures } = await healthAndApiKeyRounds(server, WRK_ROUNDS, "");
     log(`wrk ${WRK_CONNECTIONS} connections: health ${healthFigures.requestsPerSecond.toFixed(0)} req/s (p99 ${healthFigures.p99Ms.toFixed(2)} ms), ` +
       `tenant with API key ${tenantFigures.requestsPerSecond.toFixed(0)} req/s (p99 ${tenantFigures.p99Ms.toFixed(2)} ms)`);
 
@@ -164,26 +144,13 @@ export default async function runAuthBench(): Promise<BenchResult[]> {
 async function measureAuditedApiKeyGet(): Promise<BenchResult> {
   const server = await startAuthServer(1, { audited: true });
   try {
-    const { base, users } = server.ready;
-    const basic = `Basic ${Buffer.from(server.ready.apiKey).toString("base64")}`;
-    const pinned = await pinForWrk(server.pid);
-    const health = () => runWrk(`${base}/v1/sys/health`, [], WRK_SECONDS, pinned);
-    const tenant = () => runWrk(`${base}/v1/tenants/${users[0]!.tenantId}`, ["-H", `Authorization: ${basic}`], WRK_SECONDS, pinned);
-    await runWrk(`${base}/v1/tenants/${users[0]!.tenantId}`, ["-H", `Authorization: ${basic}`], WARMUP_SECONDS, pinned);
-    const healthRuns: WrkFigures[] = [];
-    const tenantRuns: WrkFigures[] = [];
-    for (let round = 0; round < 2; round++) {
-      healthRuns.push(await health());
-      tenantRuns.push(await tenant());
-    }
-    log(`with the audit trail, wrk rounds (req/s): health ${healthRuns.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ")}; ` +
-      `tenant with API key ${tenantRuns.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ")}`);
+    const { health, tenant } = await healthAndApiKeyRounds(server, 2, "with the audit trail, ");
     return compareToReference({
       name: `context: the same GET with every request written to the audit trail (as strongroom server does), median of 2 rounds: requests/s`,
-      value: medianOf(tenantRuns).requestsPerSecond,
+      value: tenant.requestsPerSecond,
       unit: "req/s",
       reference: "GET /v1/sys/health (not audited) on that server, same run",
-      referenceValue: medianOf(healthRuns).requestsPerSecond,
+      referenceValue: health.requestsPerSecond,
       target: "informational (no target): the audit write, not the key check",
       meets: () => true,
     });
@@ -191,6 +158,31 @@ async function measureAuditedApiKeyGet(): Promise<BenchResult> {
     await server.stop();
   }
 }
+
+// The health route and the API-key GET in turn, `rounds` times each after a warm-up of both, medians. While
+// wrk runs, the server keeps one core and wrk the other, so neither figure depends on where the scheduler
+// happens to put the two (the spread between runs was 8,000-16,000 req/s for health alone).
+async function healthAndApiKeyRounds(server: AuthServer, rounds: number, label: string): Promise<{ health: WrkFigures; tenant: WrkFigures }> {
+  const { base, users, apiKey } = server.ready;
+  const healthUrl = `${base}/v1/sys/health`;
+  const tenantUrl = `${base}/v1/tenants/${users[0]!.tenantId}`;
+  const basic = ["-H", `Authorization: Basic ${Buffer.from(apiKey).toString("base64")}`];
+  const pinned = await pinForWrk(server.pid);
+  await runWrk(healthUrl, [], WARMUP_SECONDS, pinned);
+  await runWrk(tenantUrl, basic, WARMUP_SECONDS, pinned);
+  const healthRuns: WrkFigures[] = [];
+  const tenantRuns: WrkFigures[] = [];
+  for (let round = 0; round < rounds; round++) {
+    healthRuns.push(await runWrk(healthUrl, [], WRK_SECONDS, pinned));
+    tenantRuns.push(await runWrk(tenantUrl, basic, WRK_SECONDS, pinned));
+  }
+  await unpin(server.pid, pinned);
+  const perRound = (runs: WrkFigures[]) => runs.map((figures) => figures.requestsPerSecond.toFixed(0)).join(", ");
+  log(`${label}wrk rounds (req/s): health ${perRound(healthRuns)}; tenant with API key ${perRound(tenantRuns)}`);
+  return { health: medianOf(healthRuns), tenant: medianOf(tenantRuns) };
+}
+
+type AuthServer = Awaited<ReturnType<typeof startAuthServer>>;
 
 async function startAuthServer(users: number, options: { audited?: boolean } = {}) {
   const child = spawn(process.execPath, [...serverV8Flags, join(import.meta.dirname, "support", "auth-server.ts"), String(users), ...(options.audited ? ["audited"] : [])], {
