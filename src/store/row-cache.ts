@@ -14,7 +14,6 @@ export type RowCache<Row> = {
   /** Replaces a cached row with a newer copy this node just wrote (e.g. a key's last-used time). */
   refresh(key: string, row: Row): void;
   size(): number;
-  close(): void;
 };
 
 export type RowCacheOptions<Row> = {
@@ -32,7 +31,8 @@ export function createRowCache<Row>(notices: ChangeNotices | undefined, options:
   // Moves on every notice: a load that started before a notice may hold the old row.
   let generation = 0;
 
-  const unsubscribe = notices?.subscribe((notice) => {
+  // Subscribed for the database's lifetime: a cache lives as long as the database it was made for.
+  notices?.subscribe((notice) => {
     generation++;
     if (notice.topic === "all") {
       entries.clear();
@@ -67,10 +67,6 @@ export function createRowCache<Row>(notices: ChangeNotices | undefined, options:
       if (entries.has(key)) entries.set(key, { row, storedAt: entries.get(key)!.storedAt });
     },
     size: () => entries.size,
-    close() {
-      unsubscribe?.();
-      entries.clear();
-    },
   };
 }
 

@@ -10,7 +10,6 @@ const margin = 50;
 const ink = rgb(0.08, 0.1, 0.35);
 const grey = rgb(0.35, 0.35, 0.35);
 
-
 export type RenderedPdf = { pdfDoc: PDFDocument; certificatePageIndex: number };
 
 export async function renderFinalPdf(input: SealInput, facts: { originalSha256: string; sealedAt: string }): Promise<RenderedPdf> {

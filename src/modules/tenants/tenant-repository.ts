@@ -34,9 +34,6 @@ export function createTenantRepository(db: Kysely<DatabaseSchema>) {
         .where("tenant_id", "=", tenantId).where("role", "=", "owner").where("status", "=", "active").executeTakeFirstOrThrow();
       return Number(row.count);
     },
-    tenant(tenantId: string) {
-      return db.selectFrom("tenants").selectAll().where("id", "=", tenantId).executeTakeFirst();
-    },
     async setIpAllowlist(tenantId: string, cidrs: string[]): Promise<void> {
       await writeAndAnnounce(db, "tenant", tenantId, async (trx) => {
         await trx.updateTable("tenants").set({ ip_allowlist: JSON.stringify(cidrs) }).where("id", "=", tenantId).execute();
