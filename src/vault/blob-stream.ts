@@ -15,7 +15,7 @@
 // against ~15 µs of AES-GCM work on 64 KiB. bench/crypto.ts, in memory on one thread with the server's
 // runtime settings, against ~4.2 GB/s for `openssl speed` at 16 KiB: 64 KiB chunks sealed at ~4.0 and
 // opened at ~2.7 GB/s (the opener gets 64 KiB pieces, so nearly every chunk spans two of them: two
-// update() calls and two output buffers), 256 KiB chunks sealed at 5.3-5.8 and opened at 4.3-4.6 GB/s
+// update() calls and two output buffers), 256 KiB chunks sealed at 5.0-5.8 and opened at 3.4-4.6 GB/s
 // (with the server's V8 flag that counts external memory toward the heap limit; without it V8 ran ~96
 // mark-compacts per GiB sealed and sealing ran at 3.2-3.9 GB/s; see bench/results/crypto.json). Memory
 // decides the upper end: sealing 2 GiB peaks at ~110 MB RSS with 64 KiB chunks, ~139 MB with 256 KiB
