@@ -11,7 +11,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { serverMallocEnv, serverV8Flags } from "../bin/server-runtime.js";
+import { asServerProcess } from "../bin/server-runtime.js";
 import { passwordHashParameters } from "../src/modules/accounts/passwords.ts";
 import type { AuthServerReady, BenchUser, EventLoopDelay } from "./support/auth-server.ts";
 import { compareToReference, median, type BenchResult } from "./support/bench-result.ts";
@@ -185,8 +185,9 @@ async function healthAndApiKeyRounds(server: AuthServer, rounds: number, label: 
 type AuthServer = Awaited<ReturnType<typeof startAuthServer>>;
 
 async function startAuthServer(users: number, options: { audited?: boolean } = {}) {
-  const child = spawn(process.execPath, [...serverV8Flags, join(import.meta.dirname, "support", "auth-server.ts"), String(users), ...(options.audited ? ["audited"] : [])], {
-    env: { ...serverMallocEnv, ...process.env },
+  const { args, env } = asServerProcess(join(import.meta.dirname, "support", "auth-server.ts"), [String(users), ...(options.audited ? ["audited"] : [])]);
+  const child = spawn(process.execPath, args, {
+    env,
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

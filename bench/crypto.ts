@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { serverMallocEnv, serverV8Flags } from "../bin/server-runtime.js";
+import { asServerProcess } from "../bin/server-runtime.js";
 import { DEFAULT_CHUNK_SIZE } from "../src/vault/blob-stream.ts";
 import { compareToReference, median, type BenchResult } from "./support/bench-result.ts";
 import { inServerRuntime, medianThroughput, REPEATS } from "./support/stream-throughput.ts";
@@ -183,8 +183,7 @@ async function measureAge(workDir: string, plainPath: string): Promise<{ encrypt
  */
 async function measurePeakMemory(bytes: number, chunkSize: number): Promise<{ peakMb: number; sampledMb: number }> {
   const child = join(import.meta.dirname, "support", "seal-stream-child.ts");
-  const args = [...serverV8Flags, child, String(bytes), String(chunkSize)];
-  const env = { ...serverMallocEnv, ...process.env };
+  const { args, env } = asServerProcess(child, [String(bytes), String(chunkSize)]);
   const runs: Array<{ peakMb: number; sampledMb: number }> = [];
   for (let i = 0; i < REPEATS; i++) {
     if (existsSync("/usr/bin/time")) {

@@ -28,3 +28,12 @@ export const serverMallocEnv = {
   MALLOC_TRIM_THRESHOLD_: String(32 * 1024 * 1024),
   MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024),
 };
+
+/**
+ * The node arguments and environment that run `script` the way the server runs (for benchmarks' children).
+ * @param {string} script
+ * @param {string[]} [args]
+ */
+export function asServerProcess(script, args = []) {
+  return { args: [...serverV8Flags, script, ...args], env: { ...serverMallocEnv, ...process.env } };
+}

@@ -14,7 +14,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { serverMallocEnv, serverV8Flags } from "../../bin/server-runtime.js";
+import { asServerProcess } from "../../bin/server-runtime.js";
 import { createOpenStream, createSealStream, sealedSizeFor } from "../../src/vault/blob-stream.ts";
 import { median } from "./bench-result.ts";
 import type { KeyEncryptionKey, KeyEncryptionKeyLookup } from "../../src/vault/key-encryption-key.ts";
@@ -33,11 +33,8 @@ const context = { tenantId: "bench", objectType: "blob", objectId: "crypto-bench
 
 /** Runs this file as a child with the server's runtime settings and returns what it printed. */
 export async function inServerRuntime<T>(args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [...serverV8Flags, fileURLToPath(import.meta.url), ...args],
-    { env: { ...serverMallocEnv, ...process.env }, maxBuffer: 1 << 20 },
-  );
+  const child = asServerProcess(fileURLToPath(import.meta.url), args);
+  const { stdout } = await promisify(execFile)(process.execPath, child.args, { env: child.env, maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as T;
 }
 
