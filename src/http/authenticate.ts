@@ -3,7 +3,7 @@
 import type { FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { AppError } from "../errors/app-error.ts";
-import { authenticateApiKey, parseBasicCredentials, type ApiKeyPrincipal } from "../modules/api-keys/api-keys.ts";
+import { authenticateApiKey, isBasicAuthorization, type ApiKeyPrincipal } from "../modules/api-keys/api-keys.ts";
 import type { SessionRow, Sessions } from "../modules/auth/sessions.ts";
 import type { DatabaseSchema } from "../store/schema.ts";
 import type { Vault } from "../vault/vault.ts";
@@ -23,8 +23,8 @@ export function csrfTokenFor(vault: Vault, sessionId: string): string {
 
 export function createAuthenticator(deps: { db: Kysely<DatabaseSchema>; vault: Vault; sessions: Sessions }) {
   async function resolve(request: FastifyRequest): Promise<Principal | undefined> {
-    const basic = parseBasicCredentials(request.headers.authorization);
-    if (basic) return authenticateApiKey(deps.db, deps.vault, basic.keyId, basic.secret, request.ip);
+    const authorization = request.headers.authorization;
+    if (isBasicAuthorization(authorization)) return authenticateApiKey(deps.db, deps.vault, authorization, request.ip, request.raw.socket);
     const token = readCookie(request, sessionCookieName);
     if (!token) return undefined;
     const session = await deps.sessions.resolve(token);

@@ -3,7 +3,7 @@
 // action needs. A failure to check is a refusal.
 import type { Kysely } from "kysely";
 import { AppError } from "../../errors/app-error.ts";
-import { createAddressFilter } from "../../http/ip-filter.ts";
+import { createAddressFilter, type AddressFilter } from "../../http/ip-filter.ts";
 import type { Principal } from "../../http/authenticate.ts";
 import { rowCachePerDatabase } from "../../store/row-cache.ts";
 import type { DatabaseSchema, Role } from "../../store/schema.ts";
@@ -11,7 +11,9 @@ import type { ApiScope } from "../api-keys/api-keys.ts";
 import { requireStrongFactorForAdminAction } from "../second-factors/admin-mfa-rule.ts";
 import { requireRoleFor, type TenantAction } from "./tenant-policy.ts";
 
-export type TenantGate = { id: string; name_ciphertext: Uint8Array; ip_allowlist: string; require_admin_mfa: number };
+type TenantGateRow = { id: string; name_ciphertext: Uint8Array; ip_allowlist: string; require_admin_mfa: number };
+// The row, with its address allow-list parsed once (undefined filter: every address may call).
+export type TenantGate = TenantGateRow & { allowlist: readonly string[]; addressFilter: AddressFilter | undefined };
 export type TenantAccess = { tenantId: string; role: Role | undefined; principal: Principal };
 // What the gate hands the route: the access, and the company row it checked.
 export type GrantedTenantAccess = TenantAccess & { tenant: TenantGate };
@@ -22,8 +24,15 @@ export type GrantedTenantAccess = TenantAccess & { tenant: TenantGate };
 const gateCacheOf = rowCachePerDatabase<TenantGate>({ topic: "tenant", maxEntries: 10_000, maxAgeMs: 60_000 });
 
 function readTenantGate(db: Kysely<DatabaseSchema>, tenantId: string): Promise<TenantGate | undefined> {
-  return gateCacheOf(db).get(tenantId, () =>
-    db.selectFrom("tenants").select(["id", "name_ciphertext", "ip_allowlist", "require_admin_mfa"]).where("id", "=", tenantId).executeTakeFirst());
+  return gateCacheOf(db).get(tenantId, async () => {
+    const row = await db.selectFrom("tenants").select(["id", "name_ciphertext", "ip_allowlist", "require_admin_mfa"]).where("id", "=", tenantId).executeTakeFirst();
+    return row && tenantGateOf(row);
+  });
+}
+
+function tenantGateOf(row: TenantGateRow): TenantGate {
+  const allowlist = Object.freeze(JSON.parse(row.ip_allowlist) as string[]);
+  return { ...row, allowlist, addressFilter: allowlist.length === 0 ? undefined : createAddressFilter([...allowlist]) };
 }
 
 // What an API key needs for each action; keys act with the rights of their scopes only.
@@ -58,7 +67,7 @@ export async function requireTenantAccess(
 
   if (principal.kind === "api_key") {
     if (principal.tenantId !== tenantId) throw notFound();
-    requireAllowedAddress(tenant.ip_allowlist, clientIp);
+    requireAllowedAddress(tenant, clientIp);
     if (!principal.scopes.includes(scopeFor[action]) && !principal.scopes.includes("admin")) {
       throw new AppError("insufficient_scope", `this API key lacks the "${scopeFor[action]}" scope`);
     }
@@ -69,17 +78,14 @@ export async function requireTenantAccess(
     .where("tenant_id", "=", tenantId).where("user_id", "=", principal.userId).executeTakeFirst();
   if (!membership) throw notFound();
   if (membership.status !== "active") throw new AppError("account_suspended", "your membership of this company is suspended");
-  requireAllowedAddress(tenant.ip_allowlist, clientIp);
+  requireAllowedAddress(tenant, clientIp);
   requireRoleFor(membership.role, action);
   requireStrongFactorForAdminAction({ requireAdminMfa: tenant.require_admin_mfa, role: membership.role, action, secondFactor: principal.session.second_factor });
   return { tenantId, role: membership.role, principal, tenant };
 }
 
-
-function requireAllowedAddress(allowlistJson: string, clientIp: string): void {
-  const cidrs = JSON.parse(allowlistJson) as string[];
-  if (cidrs.length === 0) return;
-  if (!createAddressFilter(cidrs).allows(clientIp)) {
+function requireAllowedAddress(tenant: TenantGate, clientIp: string): void {
+  if (tenant.addressFilter && !tenant.addressFilter.allows(clientIp)) {
     throw new AppError("ip_not_allowed", "this company only allows access from its listed addresses");
   }
 }

@@ -61,7 +61,7 @@ export async function registerTenantRoutes(app: FastifyInstance, deps: IdentityD
       id: granted.tenantId,
       name: await tenantName(granted.tenantId, granted.tenant.name_ciphertext),
       role: granted.role ?? null,
-      ipAllowlist: JSON.parse(granted.tenant.ip_allowlist) as string[],
+      ipAllowlist: granted.tenant.allowlist,
     };
   });
 
