@@ -145,4 +145,22 @@ describe("row cache kept by change notices", () => {
     cache.refresh("k1", { id: "k1", tenant: "t1", value: 9 });
     assert.equal((await cache.get("k1", db.load("k1")))?.value, 9);
   });
+
+  it("peek answers from memory only: nothing before a read, nothing after a notice, an expiry, or without notices", async () => {
+    const { notices: changes } = notices();
+    const db = table({ k1: { id: "k1", tenant: "t1", value: 1 } });
+    let clock = 0;
+    const cache = createRowCache<Row>(changes, { topic: "api_key", maxEntries: 10, maxAgeMs: 1_000, now: () => clock });
+    assert.equal(cache.peek("k1"), undefined);
+    await cache.get("k1", db.load("k1"));
+    assert.equal(cache.peek("k1")?.value, 1);
+    await changes.announce(undefined as never, "api_key", "k1");
+    assert.equal(cache.peek("k1"), undefined, "dropped by the notice");
+    await cache.get("k1", db.load("k1"));
+    clock += 1_000;
+    assert.equal(cache.peek("k1"), undefined, "too old");
+    const uncached = createRowCache<Row>(undefined, { topic: "api_key", maxEntries: 10, maxAgeMs: 60_000 });
+    await uncached.get("k1", db.load("k1"));
+    assert.equal(uncached.peek("k1"), undefined, "a node without notices never serves from memory");
+  });
 });

@@ -11,6 +11,8 @@ import type { DatabaseSchema } from "./schema.ts";
 export type RowCache<Row> = {
   /** The cached row for `key`, else load() — kept only when it is a row and no notice came meanwhile. */
   get(key: string, load: () => Promise<Row | undefined>): Promise<Row | undefined>;
+  /** The cached row when it may be served without a read (no promise, for the per-request path), else undefined: then get(). */
+  peek(key: string): Row | undefined;
   /** Replaces a cached row with a newer copy this node just wrote (e.g. a key's last-used time). */
   refresh(key: string, row: Row): void;
   size(): number;
@@ -51,6 +53,11 @@ export function createRowCache<Row>(notices: ChangeNotices | undefined, options:
   }
 
   return {
+    peek(key) {
+      if (notices === undefined || !notices.isCurrent()) return undefined;
+      const entry = entries.get(key);
+      return entry && now() - entry.storedAt < options.maxAgeMs ? entry.row : undefined;
+    },
     async get(key, load) {
       const serving = notices !== undefined && notices.isCurrent();
       if (serving) {

@@ -15,7 +15,7 @@ for (const kind of databaseKinds) {
     let vault: Vault;
     let tenantId: string;
     let userId: string;
-    const check = (header: string, connection: object) => authenticateApiKey(test.database.db, vault, header, "127.0.0.1", connection);
+    const check = async (header: string, connection: object) => authenticateApiKey(test.database.db, vault, header, "127.0.0.1", connection);
     const refused = { code: "api_key_invalid" };
     const newKey = (scopes: ("read" | "admin")[] = ["read"], expiresAt: string | null = null) =>
       createApiKey(test.database.db, vault, { tenantId, createdBy: userId, name: "test key", scopes, expiresAt });

@@ -112,35 +112,49 @@ export function parseBasicCredentials(header: string): { keyId: string; credenti
 }
 
 // Checks an `Authorization: Basic …` header. `connection` is the request's socket (see ProvenCredential).
-export async function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, header: string, ip: string, connection: object): Promise<ApiKeyPrincipal> {
-  const invalid = () => new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
+// Answers without a promise when the key is in memory and its last use needs no update (most requests).
+export function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, header: string, ip: string, connection: object): ApiKeyPrincipal | Promise<ApiKeyPrincipal> {
   const presented = Buffer.from(header, "latin1");
   const proven = provenOnConnection.get(connection);
   const sameAsProven = proven !== undefined && secretsEqual(presented, proven.header);
   const keyId = sameAsProven ? proven.keyId : parseBasicCredentials(header).keyId;
-  if (!keyIdPattern.test(keyId)) throw invalid();
+  if (!keyIdPattern.test(keyId)) throw invalidKey();
   const cache = keyCacheOf(db);
-  const key = await cache.get(keyId, async () => {
+  const check = (key: KnownKey | undefined) => checkKey(db, vault, { header, presented, keyId, ip, connection, proven: sameAsProven ? proven : undefined }, key);
+  const cached = cache.peek(keyId);
+  if (cached) return check(cached);
+  return cache.get(keyId, async () => {
     const row = await db.selectFrom("api_keys").selectAll().where("id", "=", keyId).executeTakeFirst();
     return row && knownKeyOf(row);
-  });
+  }).then(check);
+}
+
+type Presented = { header: string; presented: Buffer; keyId: string; ip: string; connection: object; proven: ProvenCredential | undefined };
+
+function checkKey(db: Kysely<DatabaseSchema>, vault: Vault, given: Presented, key: KnownKey | undefined): ApiKeyPrincipal | Promise<ApiKeyPrincipal> {
+  const { keyId, ip, connection } = given;
   let matches: boolean;
-  if (sameAsProven && key?.secretHash === proven.secretHash) {
+  if (given.proven && key?.secretHash === given.proven.secretHash) {
     matches = true;
   } else {
     provenOnConnection.delete(connection);
-    const { credential } = parseBasicCredentials(header);
+    const { credential } = parseBasicCredentials(given.header);
     // Hash even for an unknown id, so timing does not tell which ids exist.
     matches = credential.length <= maxCredentialLength && vault.macMatches("api-key-secret", credential, key?.secretHash ?? unknownKeyHash);
-    if (matches && key) provenOnConnection.set(connection, { header: presented, keyId, secretHash: key.secretHash });
+    if (matches && key) provenOnConnection.set(connection, { header: given.presented, keyId, secretHash: key.secretHash });
   }
   const now = Date.now();
-  if (!key || !matches || key.revoked || (key.expiresAtMs !== null && key.expiresAtMs <= now)) throw invalid();
-  if (key.lastUsedAtMs === null || now - key.lastUsedAtMs > lastUsedEveryMs || key.lastUsedIp !== ip) {
-    await db.updateTable("api_keys").set({ last_used_at: new Date(now).toISOString(), last_used_ip: ip }).where("id", "=", keyId).execute();
-    cache.refresh(keyId, { ...key, lastUsedAtMs: now, lastUsedIp: ip });
-  }
-  return { kind: "api_key", keyId, tenantId: key.tenantId, scopes: key.scopes };
+  if (!key || !matches || key.revoked || (key.expiresAtMs !== null && key.expiresAtMs <= now)) throw invalidKey();
+  const principal: ApiKeyPrincipal = { kind: "api_key", keyId, tenantId: key.tenantId, scopes: key.scopes };
+  if (key.lastUsedAtMs !== null && now - key.lastUsedAtMs <= lastUsedEveryMs && key.lastUsedIp === ip) return principal;
+  return db.updateTable("api_keys").set({ last_used_at: new Date(now).toISOString(), last_used_ip: ip }).where("id", "=", keyId).execute().then(() => {
+    keyCacheOf(db).refresh(keyId, { ...key, lastUsedAtMs: now, lastUsedIp: ip });
+    return principal;
+  });
+}
+
+function invalidKey(): AppError {
+  return new AppError("api_key_invalid", "the API key is invalid, expired or revoked");
 }
 
 export async function listApiKeys(db: Kysely<DatabaseSchema>, vault: Vault, tenantId: string) {
