@@ -117,10 +117,11 @@ export function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, hea
   const presented = Buffer.from(header, "latin1");
   const proven = provenOnConnection.get(connection);
   const sameAsProven = proven !== undefined && secretsEqual(presented, proven.header);
-  const keyId = sameAsProven ? proven.keyId : parseBasicCredentials(header).keyId;
+  const parsed = sameAsProven ? undefined : parseBasicCredentials(header);
+  const keyId = parsed ? parsed.keyId : proven!.keyId;
   if (!keyIdPattern.test(keyId)) throw invalidKey();
   const cache = keyCacheOf(db);
-  const check = (key: KnownKey | undefined) => checkKey(db, vault, { header, presented, keyId, ip, connection, proven: sameAsProven ? proven : undefined }, key);
+  const check = (key: KnownKey | undefined) => checkKey(db, vault, { header, presented, keyId, credential: parsed?.credential, ip, connection, proven: sameAsProven ? proven : undefined }, key);
   const cached = cache.peek(keyId);
   if (cached) return check(cached);
   return cache.get(keyId, async () => {
@@ -129,7 +130,8 @@ export function authenticateApiKey(db: Kysely<DatabaseSchema>, vault: Vault, hea
   }).then(check);
 }
 
-type Presented = { header: string; presented: Buffer; keyId: string; ip: string; connection: object; proven: ProvenCredential | undefined };
+// `credential` is the decoded header when it was decoded (not for a header the connection had proven).
+type Presented = { header: string; presented: Buffer; keyId: string; credential: string | undefined; ip: string; connection: object; proven: ProvenCredential | undefined };
 
 function checkKey(db: Kysely<DatabaseSchema>, vault: Vault, given: Presented, key: KnownKey | undefined): ApiKeyPrincipal | Promise<ApiKeyPrincipal> {
   const { keyId, ip, connection } = given;
@@ -138,7 +140,7 @@ function checkKey(db: Kysely<DatabaseSchema>, vault: Vault, given: Presented, ke
     matches = true;
   } else {
     provenOnConnection.delete(connection);
-    const { credential } = parseBasicCredentials(given.header);
+    const credential = given.credential ?? parseBasicCredentials(given.header).credential;
     // Hash even for an unknown id, so timing does not tell which ids exist.
     matches = credential.length <= maxCredentialLength && vault.macMatches("api-key-secret", credential, key?.secretHash ?? unknownKeyHash);
     if (matches && key) provenOnConnection.set(connection, { header: given.presented, keyId, secretHash: key.secretHash });
