@@ -23,6 +23,14 @@ describe("opened-field cache entries", () => {
     const sameNonceOtherBytes = Buffer.from(sealed);
     sameNonceOtherBytes[60] = 0;
     assert.equal(cache.get(context("t1"), sameNonceOtherBytes), undefined);
+    assert.equal(cache.get(context("t1"), sealed.subarray(0, 99)), undefined, "a prefix of the bytes");
+    const otherNonce = Buffer.from(sealed);
+    otherNonce[15] = 0;
+    assert.equal(cache.get(context("t1"), otherNonce), undefined, "another nonce");
+    assert.equal(cache.get(context("t1"), new Uint8Array(sealed)), "Acme", "a plain Uint8Array");
+    const padded = Buffer.alloc(sealed.length + 5);
+    sealed.copy(padded, 5);
+    assert.equal(cache.get(context("t1"), new Uint8Array(padded.buffer, padded.byteOffset + 5, sealed.length)), "Acme", "a view at an offset");
     cache.set(context("t1"), sealedValue(8, 513), "long");
     assert.equal(cache.get(context("t1"), sealedValue(8, 513)), undefined);
     assert.equal(cache.size(), 1);

@@ -9,6 +9,7 @@ import type { OpenedFieldCache } from "./opened-field-cache.ts";
 type TenantKeySource = {
   takeKeyForSealing(tenantId: string): Promise<KeyEncryptionKey>;
   keyForOpening(tenantId: string, version: number): Promise<KeyEncryptionKey>;
+  confirmedKeyForOpening(tenantId: string, version: number): KeyEncryptionKey | undefined;
 };
 
 export function createTenantData(keys: TenantKeySource, openedFields: OpenedFieldCache) {
@@ -28,6 +29,7 @@ export function createTenantData(keys: TenantKeySource, openedFields: OpenedFiel
       if (cached !== undefined) {
         // The same check a decryption makes first: sealed, erased (here or, within the KEK recheck
         // time, on another node) or a missing key refuses, and the entry goes.
+        if (keys.confirmedKeyForOpening(context.tenantId, readEnvelopeKeyVersion(sealed))) return cached;
         await lookup(context.tenantId, readEnvelopeKeyVersion(sealed)).catch((error: unknown) => {
           openedFields.delete(sealed);
           throw error;

@@ -25,6 +25,11 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
   const active = new Map<string, ActiveKey>();
   const locks = new Map<string, Promise<unknown>>();
 
+  function confirmedKey(cacheKey: string): KeyEncryptionKey | undefined {
+    const cached = opened.get(cacheKey);
+    return cached && Date.now() - (confirmedAt.get(cacheKey) ?? 0) < keyRecheckMs ? cached : undefined;
+  }
+
   function associatedData(tenantId: string, version: number, term: number): string {
     return `strongroom/tenant-key/v1/${tenantId}/${version}/${term}`;
   }
@@ -115,10 +120,16 @@ export function createTenantKeys(repository: VaultRepository, terms: TermKeys, l
       });
     },
 
+    // The key when it is in memory and was confirmed in the database within the recheck time, else
+    // undefined (then keyForOpening reads it): lets a cached field be served without a promise.
+    confirmedKeyForOpening(tenantId: string, version: number): KeyEncryptionKey | undefined {
+      return confirmedKey(`${tenantId}\u0000${version}`);
+    },
+
     async keyForOpening(tenantId: string, version: number): Promise<KeyEncryptionKey> {
       const cacheKey = `${tenantId}\u0000${version}`;
-      const cached = opened.get(cacheKey);
-      if (cached && Date.now() - (confirmedAt.get(cacheKey) ?? 0) < keyRecheckMs) return cached;
+      const cached = confirmedKey(cacheKey);
+      if (cached) return cached;
       const stored = await repository.readTenantKey(tenantId, version);
       if (!stored) {
         opened.delete(cacheKey);

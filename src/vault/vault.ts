@@ -144,6 +144,10 @@ export function createVault(repository: VaultRepository, options: VaultOptions =
       requireUnsealedState();
       return tenantKeys.keyForOpening(tenantId, version);
     },
+    confirmedKeyForOpening(tenantId: string, version: number) {
+      requireUnsealedState();
+      return tenantKeys.confirmedKeyForOpening(tenantId, version);
+    },
     // Crypto-shredding: the key owner's KEKs are deleted and the owner joins the shred list. A key
     // owner is a tenant id, or "user:<id>" for a person's own fields. See "Erasure" in
     // docs/architecture.md for what this does to older backups.
