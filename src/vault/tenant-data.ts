@@ -29,8 +29,9 @@ export function createTenantData(keys: TenantKeySource, openedFields: OpenedFiel
       if (cached !== undefined) {
         // The same check a decryption makes first: sealed, erased (here or, within the KEK recheck
         // time, on another node) or a missing key refuses, and the entry goes.
-        if (keys.confirmedKeyForOpening(context.tenantId, readEnvelopeKeyVersion(sealed))) return cached;
-        await lookup(context.tenantId, readEnvelopeKeyVersion(sealed)).catch((error: unknown) => {
+        const version = readEnvelopeKeyVersion(sealed);
+        if (keys.confirmedKeyForOpening(context.tenantId, version)) return cached;
+        await lookup(context.tenantId, version).catch((error: unknown) => {
           openedFields.delete(sealed);
           throw error;
         });
