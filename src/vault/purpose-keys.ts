@@ -1,7 +1,8 @@
 // Keys for keyed hashes, derived from the root key per purpose (HKDF-SHA256): blind indexes for
 // lookups of encrypted values, hashes of tokens, codes and API secrets, and signed cookies. They
 // survive rekey (same root key) and a stolen database alone cannot test guesses against them.
-import { createHmac, hkdfSync, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createHmac, hkdfSync, type KeyObject } from "node:crypto";
+import { secretsEqual } from "./constant-time.ts";
 
 export type MacPurpose =
   | "email-index"
@@ -26,7 +27,5 @@ export function computeMac(key: Buffer | KeyObject, data: string | Uint8Array): 
 }
 
 export function macMatches(key: Buffer | KeyObject, data: string | Uint8Array, mac: string): boolean {
-  const expected = Buffer.from(computeMac(key, data), "utf8");
-  const given = Buffer.from(mac, "utf8");
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return secretsEqual(Buffer.from(mac, "utf8"), Buffer.from(computeMac(key, data), "utf8"));
 }
