@@ -11,6 +11,11 @@ export function deviceCookieValue(vault: Vault, deviceId: string): string {
   return `${deviceId}.${vault.mac("device-cookie", deviceId)}`;
 }
 
+// A device's last sign-in is kept to the minute, like an API key's last use: a burst of sign-ins (or the
+// abuse guard recognising the device before the sign-in does) then costs one write, not one each; on
+// SQLite every write is a commit with an fsync on the event loop's thread.
+const lastSeenEveryMs = 60_000;
+
 export function createDevices(db: Kysely<DatabaseSchema>, vault: Vault) {
   return {
     async recognise(userId: string, cookie: string | undefined): Promise<DeviceRow | undefined> {
@@ -19,7 +24,10 @@ export function createDevices(db: Kysely<DatabaseSchema>, vault: Vault) {
       if (!deviceId || !mac || !vault.macMatches("device-cookie", deviceId, mac)) return undefined;
       const device = await db.selectFrom("devices").selectAll().where("id", "=", deviceId).where("user_id", "=", userId).executeTakeFirst();
       if (!device || device.revoked_at) return undefined;
-      await db.updateTable("devices").set({ last_seen_at: new Date().toISOString() }).where("id", "=", deviceId).execute();
+      const now = Date.now();
+      if (!(now - Date.parse(device.last_seen_at) < lastSeenEveryMs)) {
+        await db.updateTable("devices").set({ last_seen_at: new Date(now).toISOString() }).where("id", "=", deviceId).execute();
+      }
       return device;
     },
 
