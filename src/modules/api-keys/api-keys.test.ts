@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { signUpCompanyOwner } from "../../../test/support/company-owner.ts";
 import { databaseKinds, openTestDatabase, skipReason, unsealedVault, type TestDatabase } from "../../../test/support/databases.ts";
 import type { Vault } from "../../vault/vault.ts";
-import { signUp } from "../accounts/sign-up.ts";
-import { createIdentityDeps } from "../auth/identity-deps.ts";
-import { createOutboxSender } from "../messages/outbox-sender.ts";
 import { authenticateApiKey, createApiKey, revokeApiKey } from "./api-keys.ts";
 
 const basic = (credential: string) => `Basic ${Buffer.from(credential).toString("base64")}`;
@@ -23,9 +21,7 @@ for (const kind of databaseKinds) {
     before(async () => {
       test = await openTestDatabase(kind);
       ({ vault } = await unsealedVault(test.database));
-      const identity = createIdentityDeps({ db: test.database.db, vault, messages: createOutboxSender({ db: test.database.db, vault }), publicUrl: "https://localhost" });
-      await signUp(identity, { companyName: "Keys Ltd", name: "Kim", email: "kim@keys.example", password: "a long enough test password" });
-      ({ tenant_id: tenantId, user_id: userId } = await test.database.db.selectFrom("memberships").select(["tenant_id", "user_id"]).executeTakeFirstOrThrow());
+      ({ tenantId, userId } = await signUpCompanyOwner(test, vault, "kim@keys.example"));
     });
     after(() => test?.cleanup());
 

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { signUpCompanyOwner } from "../../../test/support/company-owner.ts";
 import { databaseKinds, openTestDatabase, skipReason, unsealedVault, type TestDatabase } from "../../../test/support/databases.ts";
 import type { Vault } from "../../vault/vault.ts";
-import { signUp } from "../accounts/sign-up.ts";
-import { createOutboxSender } from "../messages/outbox-sender.ts";
 import { createDevices, deviceCookieValue } from "./devices.ts";
-import { createIdentityDeps } from "./identity-deps.ts";
 
 for (const kind of databaseKinds) {
   describe(`known devices (${kind})`, { skip: await skipReason(kind) }, () => {
@@ -17,9 +15,7 @@ for (const kind of databaseKinds) {
     before(async () => {
       test = await openTestDatabase(kind);
       ({ vault } = await unsealedVault(test.database));
-      const identity = createIdentityDeps({ db: test.database.db, vault, messages: createOutboxSender({ db: test.database.db, vault }), publicUrl: "https://localhost" });
-      await signUp(identity, { companyName: "Devices Ltd", name: "Dee", email: "dee@devices.example", password: "a long enough test password" });
-      ({ user_id: userId } = await test.database.db.selectFrom("memberships").select("user_id").executeTakeFirstOrThrow());
+      ({ userId } = await signUpCompanyOwner(test, vault, "dee@devices.example"));
     });
     after(() => test?.cleanup());
 
