@@ -25,7 +25,9 @@ export function createDevices(db: Kysely<DatabaseSchema>, vault: Vault) {
       const device = await db.selectFrom("devices").selectAll().where("id", "=", deviceId).where("user_id", "=", userId).executeTakeFirst();
       if (!device || device.revoked_at) return undefined;
       const now = Date.now();
-      if (!(now - Date.parse(device.last_seen_at) < lastSeenEveryMs)) {
+      // False for an unreadable stored time too, which is then rewritten.
+      const seenRecently = now - Date.parse(device.last_seen_at) < lastSeenEveryMs;
+      if (!seenRecently) {
         await db.updateTable("devices").set({ last_seen_at: new Date(now).toISOString() }).where("id", "=", deviceId).execute();
       }
       return device;
