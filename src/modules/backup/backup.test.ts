@@ -296,5 +296,19 @@ for (const kind of databaseKinds) {
         await target.cleanup().catch(() => undefined);
       }
     });
+
+    it("backups made within one second are listed in the order they were made (ids only name the second)", async () => {
+      const made: string[] = [];
+      for (let pair = 0; pair < 4; pair++) {
+        clock = Math.floor(clock / 1000) * 1000 + 2000 + 100;
+        made.push((await runBackup(context())).id);
+        clock += 800;
+        made.push((await runBackup(context())).id);
+      }
+      for (const destination of [directory, bucket]) {
+        const listed = (await listBackups(destination)).good.map((backup) => backup.id).filter((id) => made.includes(id));
+        assert.deepEqual(listed, made, destination.name);
+      }
+    });
   });
 }

@@ -54,5 +54,8 @@ export async function listBackups(destination: BackupDestination): Promise<Backu
       listing.unreadable.push({ id, problem: isAppError(error) ? error.message : String(error) });
     }
   }
+  // An id names only the second it was made in; the manifest's time (milliseconds) orders runs within it.
+  listing.good.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return listing;
 }
+
